@@ -1,0 +1,1 @@
+//! synfin-conformance: replays the model's traces against TCP implementations.

@@ -1,0 +1,18 @@
+//! synfin-tcp: a sans-IO TCP connection core that follows RFC 9293.
+//!
+//! The crate is layered like smoltcp and quinn-proto:
+//!
+//! - [`wire`]: IPv4 + TCP segments to and from bytes (etherparse does the
+//!   headers and checksums); the semantic [`wire::Segment`] can hold any flag
+//!   combination.
+//! - [`seq`]: [`seq::SeqNum`], wrapping 32-bit sequence arithmetic.
+//! - [`time`]: [`time::Instant`], a constructible point in virtual or real time.
+//!
+//! The core never reads a clock, performs I/O or draws global randomness:
+//! every input takes `now`, outputs are pulled.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod seq;
+pub mod time;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! synfin-model: a stateright model of TCP connection management.
