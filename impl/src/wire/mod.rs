@@ -6,6 +6,8 @@
 //! SYN+FIN and SYN+RST, because conformance tests must be able to inject them;
 //! whether a combination makes sense is the core's business, not the codec's.
 
+mod codec;
 mod segment;
 
+pub use codec::{WireError, MAX_PAYLOAD, TTL};
 pub use segment::{Flags, Segment};
