@@ -42,3 +42,43 @@ fn kernel_sock_diag_sees_a_listener() {
         assert_eq!(socks[0].local, addr);
     });
 }
+
+#[test]
+fn kernel_answers_a_syn_over_the_tun() {
+    use synfin_tcp::driver::tun::TunIo;
+    use synfin_tcp::seq::SeqNum;
+    use synfin_tcp::wire::{Flags, Segment};
+    run_or_skip("kernel_answers_a_syn_over_the_tun", |net| {
+        let kernel = SocketAddrV4::new(KERNEL_IP, 7000);
+        let ours = SocketAddrV4::new(net.local_ip, 40000);
+        let _l = TcpListener::bind(kernel).unwrap();
+        let mut io = TunIo::new(net.tun).unwrap();
+        let syn = Segment {
+            src: ours,
+            dst: kernel,
+            seq: SeqNum(1000),
+            ack: SeqNum(0),
+            flags: Flags::SYN,
+            window: 64240,
+            mss: Some(1460),
+            payload: Vec::new(),
+        };
+        io.send(&syn).unwrap();
+        let deadline = io.after(std::time::Duration::from_secs(2));
+        let synack = io.recv(Some(deadline)).unwrap().expect("a SYN-ACK");
+        assert_eq!(synack.flags, Flags::SYN | Flags::ACK);
+        assert_eq!(synack.ack, SeqNum(1001));
+        assert_eq!((synack.src, synack.dst), (kernel, ours));
+        // The deterministic sysctls: MSS only, the classic window.
+        assert_eq!((synack.mss, synack.window), (Some(1460), 64240));
+        let mut diag = SockDiag::new().unwrap();
+        assert_eq!(
+            diag.states_of(kernel, ours).unwrap(),
+            vec![KernelState::SynReceived]
+        );
+        // Nothing else arrives: no IPv6 router solicitations, no retransmission.
+        let quiet = io.after(std::time::Duration::from_millis(50));
+        assert_eq!(io.recv(Some(quiet)).unwrap(), None);
+        assert_eq!(io.stats.ignored, 0);
+    });
+}

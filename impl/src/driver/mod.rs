@@ -10,3 +10,5 @@ pub mod capture;
 pub mod diag;
 #[cfg(target_os = "linux")]
 pub mod netns;
+#[cfg(target_os = "linux")]
+pub mod tun;
