@@ -122,6 +122,48 @@ impl TunIo {
         }
     }
 
+    /// Like [`wait_readable`](Self::wait_readable), also watching `other`
+    /// (say, standard input). Returns (device readable, `other` readable).
+    pub fn wait_readable_with(
+        &self,
+        other: std::os::fd::BorrowedFd<'_>,
+        deadline: Option<Instant>,
+    ) -> io::Result<(bool, bool)> {
+        loop {
+            let timeout = match deadline {
+                None => PollTimeout::NONE,
+                Some(d) => {
+                    let left = d.saturating_duration_since(self.now());
+                    let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+                }
+            };
+            let mut fds = [
+                PollFd::new(self.dev.as_fd(), PollFlags::POLLIN),
+                PollFd::new(other, PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, timeout) {
+                Ok(0) => {
+                    if deadline.is_some_and(|d| self.now() >= d) {
+                        return Ok((false, false));
+                    }
+                }
+                Ok(_) => {
+                    let ready = |f: &PollFd<'_>| {
+                        f.revents().is_some_and(|r| {
+                            r.intersects(
+                                PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR,
+                            )
+                        })
+                    };
+                    return Ok((ready(&fds[0]), ready(&fds[1])));
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     /// Reads packets until one is a TCP segment, or until `deadline`.
     /// Non-TCP or malformed packets are counted and skipped.
     pub fn recv(&mut self, deadline: Option<Instant>) -> io::Result<Option<Segment>> {
