@@ -76,6 +76,14 @@ fn kernel_answers_a_syn_over_the_tun() {
             diag.states_of(kernel, ours).unwrap(),
             vec![KernelState::SynReceived]
         );
+        // The direct lookup agrees, and finds nothing (not the listener)
+        // for a 4-tuple that has no connection.
+        assert_eq!(
+            diag.state_of(kernel, ours).unwrap(),
+            Some(KernelState::SynReceived)
+        );
+        let stranger = SocketAddrV4::new(net.local_ip, 40001);
+        assert_eq!(diag.state_of(kernel, stranger).unwrap(), None);
         // Nothing else arrives: no IPv6 router solicitations, no retransmission.
         let quiet = io.after(std::time::Duration::from_millis(50));
         assert_eq!(io.recv(Some(quiet)).unwrap(), None);

@@ -223,15 +223,13 @@ impl Recorder {
             None => None,
         };
         // A sock_diag failure shows as "?" rather than ending the exchange.
-        let kernel = match self.diag.states_of(k, l) {
-            Ok(states) => match states.first() {
-                Some(s) => {
-                    self.kernel_seen = true;
-                    Some(s.name().to_string())
-                }
-                None if self.kernel_seen => Some("CLOSED".to_string()),
-                None => None,
-            },
+        let kernel = match self.diag.state_of(k, l) {
+            Ok(Some(s)) => {
+                self.kernel_seen = true;
+                Some(s.name().to_string())
+            }
+            Ok(None) if self.kernel_seen => Some("CLOSED".to_string()),
+            Ok(None) => None,
             Err(_) => Some("?".to_string()),
         };
         if let Some(s) = &synfin {
@@ -352,11 +350,8 @@ impl<S: Stack> Run<S> {
         let (l, k) = (self.synfin, self.kernel);
         let what = format!("the kernel to reach {state}");
         self.until(&what, |_| {
-            let states = diag.states_of(k, l).map_err(|e| e.to_string())?;
-            Ok(match states.first() {
-                Some(s) => s.name() == state,
-                None => state == "CLOSED",
-            })
+            let now = diag.state_of(k, l).map_err(|e| e.to_string())?;
+            Ok(now.map_or("CLOSED", |s| s.name()) == state)
         })
     }
 
