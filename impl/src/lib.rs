@@ -7,12 +7,15 @@
 //!   combination.
 //! - [`seq`]: [`seq::SeqNum`], wrapping 32-bit sequence arithmetic.
 //! - [`time`]: [`time::Instant`], a constructible point in virtual or real time.
+//! - [`conn`]: [`conn::Connection`], one TCB and RFC 9293 §3.10 event
+//!   processing, sans-IO.
 //!
 //! The core never reads a clock, performs I/O or draws global randomness:
 //! every input takes `now`, outputs are pulled.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conn;
 pub mod driver;
 pub mod isn;
 pub mod seq;
