@@ -18,6 +18,8 @@ pub mod demo;
 #[cfg(target_os = "linux")]
 pub mod diag;
 #[cfg(target_os = "linux")]
+pub mod endpoint;
+#[cfg(target_os = "linux")]
 pub mod interactive;
 #[cfg(target_os = "linux")]
 pub mod kernel;

@@ -1,0 +1,183 @@
+//! The five exchanges of `synfin-tcp demo`, each against the real Linux
+//! kernel in a private network namespace, and the binary's exit statuses.
+//!
+//! The kernel tests skip with `SKIPPED <test>: <reason>` without root or
+//! /dev/net/tun, unless SYNFIN_REQUIRE_NETNS=1 (CI), which makes a skip a
+//! failure.
+#![cfg(target_os = "linux")]
+
+use std::process::Command;
+
+use synfin_tcp::driver::demo::{self, Exchange, Outcome};
+use synfin_tcp::driver::endpoint::EndpointStack;
+use synfin_tcp::driver::netns::run_or_skip;
+
+/// Runs `ex` against the kernel and asserts that it passed, printing the
+/// whole report if it did not.
+fn exchange(test: &str, ex: Exchange) {
+    run_or_skip(test, move |net| {
+        let o: Outcome = demo::run_in(ex, net, EndpointStack::new());
+        let report = demo::render(1, 1, &o);
+        assert!(o.passed, "{report}");
+        assert!(o.error.is_none(), "{report}");
+        assert!(!o.segments.is_empty(), "{report}");
+    });
+}
+
+#[test]
+fn kernel_demo_active_close() {
+    exchange("kernel_demo_active_close", Exchange::ActiveClose);
+}
+
+#[test]
+fn kernel_demo_passive_close() {
+    exchange("kernel_demo_passive_close", Exchange::PassiveClose);
+}
+
+#[test]
+fn kernel_demo_kernel_connects() {
+    exchange("kernel_demo_kernel_connects", Exchange::KernelConnects);
+}
+
+#[test]
+fn kernel_demo_simultaneous_open() {
+    exchange("kernel_demo_simultaneous_open", Exchange::SimultaneousOpen);
+}
+
+#[test]
+fn kernel_demo_simultaneous_close() {
+    exchange(
+        "kernel_demo_simultaneous_close",
+        Exchange::SimultaneousClose,
+    );
+}
+
+fn synfin_tcp(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_synfin-tcp"))
+        .args(args)
+        .output()
+        .expect("run synfin-tcp")
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_clear_message() {
+    for (args, says) in [
+        (&["frobnicate"][..], "unrecognized subcommand"),
+        (&["connect", "not-an-address"][..], "invalid value"),
+        (&["listen", "0"][..], "invalid value"),
+        (&["demo", "--only", "nope"][..], "one of: active-close"),
+        (&["connect", "192.0.2.1:80"][..], "10.0.0.0/24"),
+        (&[][..], "Usage"),
+    ] {
+        let out = synfin_tcp(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: want {says:?} in: {err}");
+    }
+    let help = synfin_tcp(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for word in ["demo", "connect", "listen", "/dev/net/tun", "root"] {
+        assert!(text.contains(word), "--help lacks {word}: {text}");
+    }
+}
+
+/// Without CAP_SYS_ADMIN and CAP_NET_ADMIN every command exits 2 and names
+/// what is missing. Needs `setpriv` and root to drop the capabilities;
+/// without them the same judgement is covered by `caps`'s unit tests.
+#[test]
+fn missing_capabilities_exit_2_and_say_what_is_missing() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = synfin_tcp::driver::caps::parse_euid(&status) == Some(0);
+    let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+    if !root || !setpriv {
+        eprintln!(
+            "SKIPPED missing_capabilities_exit_2_and_say_what_is_missing: needs root and setpriv"
+        );
+        return;
+    }
+    for cmd in [
+        &["demo"][..],
+        &["connect", "10.0.0.1:7000"],
+        &["listen", "8000"],
+    ] {
+        let out = Command::new("setpriv")
+            .args([
+                "--inh-caps=-all",
+                "--bounding-set=-net_admin,-sys_admin",
+                "--",
+            ])
+            .arg(env!("CARGO_BIN_EXE_synfin-tcp"))
+            .args(cmd)
+            .output()
+            .expect("run setpriv");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains("CAP_SYS_ADMIN") && err.contains("CAP_NET_ADMIN"),
+            "{cmd:?}: {err}"
+        );
+    }
+}
+
+/// `connect` refuses to create its TUN device in the host's namespace.
+#[test]
+fn connect_refuses_the_host_namespace() {
+    if !synfin_tcp::driver::caps::missing(&synfin_tcp::driver::caps::probe()).is_empty()
+        || !synfin_tcp::driver::netns::in_host_netns()
+    {
+        eprintln!("SKIPPED connect_refuses_the_host_namespace: not root in the host namespace");
+        return;
+    }
+    let out = synfin_tcp(&["connect", "10.0.0.1:7000"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("host's network namespace"), "{err}");
+}
+
+/// The whole `synfin-tcp demo --json`, as a user runs it: exit 0 and one
+/// object with one object per exchange, each passed.
+#[test]
+fn kernel_demo_binary_json_reports_five_passing_exchanges() {
+    let test = "kernel_demo_binary_json_reports_five_passing_exchanges";
+    let missing = synfin_tcp::driver::caps::missing(&synfin_tcp::driver::caps::probe());
+    if !missing.is_empty() {
+        let why = synfin_tcp::driver::caps::message("demo", &missing);
+        assert!(
+            !synfin_tcp::driver::netns::netns_required(),
+            "{test}: {why} (SYNFIN_REQUIRE_NETNS=1 is set)"
+        );
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let out = synfin_tcp(&["demo", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(v["passed"], true);
+    let exchanges = v["exchanges"].as_array().expect("exchanges");
+    let names: Vec<&str> = exchanges
+        .iter()
+        .map(|e| e["exchange"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "active-close",
+            "passive-close",
+            "kernel-connects",
+            "simultaneous-open",
+            "simultaneous-close"
+        ]
+    );
+    for e in exchanges {
+        assert_eq!(e["passed"], true, "{e}");
+        assert!(!e["segments"].as_array().unwrap().is_empty(), "{e}");
+        assert!(e["kernel_states"].as_array().unwrap().len() >= 3, "{e}");
+    }
+}
