@@ -9,6 +9,11 @@
 //! - [`time`]: [`time::Instant`], a constructible point in virtual or real time.
 //! - [`conn`]: [`conn::Connection`], one TCB and RFC 9293 §3.10 event
 //!   processing, sans-IO.
+//! - [`endpoint`]: [`endpoint::Endpoint`], the connections of one host:
+//!   demultiplexing, listeners with a bounded backlog, RSTs for segments
+//!   that match nothing, a compact TIME-WAIT table, ephemeral ports.
+//! - [`sim`]: two endpoints over a virtual-time network that loses,
+//!   duplicates, reorders and delays segments, from a seed.
 //!
 //! The core never reads a clock, performs I/O or draws global randomness:
 //! every input takes `now`, outputs are pulled.
@@ -17,7 +22,9 @@
 
 pub mod conn;
 pub mod driver;
+pub mod endpoint;
 pub mod isn;
 pub mod seq;
+pub mod sim;
 pub mod time;
 pub mod wire;
