@@ -159,8 +159,8 @@ impl Connection {
     /// entering ESTABLISHED state"; in ESTABLISHED, FIN-WAIT-1 and
     /// FIN-WAIT-2 data has yet to come). Received data stays readable after
     /// the TCB was deleted by an orderly close. If reading opens the
-    /// receive window by at least one MSS from below it, a window update is
-    /// sent (RFC 9293 §3.8.6.2.2).
+    /// receive window from below min(half the buffer, one MSS) to at least that,
+    /// a window update is sent (RFC 9293 §3.8.6.2.2).
     ///
     /// # Errors
     ///
@@ -182,9 +182,13 @@ impl Connection {
         for (dst, src) in buf.iter_mut().zip(self.recv_buf.drain(..n)) {
             *dst = src;
         }
-        let mss = self.mss() as u32;
-        if before < mss
-            && self.rcv_wnd() >= mss
+        // Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce the window
+        // once it grew to min(RCV.BUFF / 2, MSS).
+        let threshold = (self.mss() as u32)
+            .min(u32::from(self.config.rcv_wnd) / 2)
+            .max(1);
+        if before < threshold
+            && self.rcv_wnd() >= threshold
             && matches!(
                 self.state,
                 State::Established | State::FinWait1 | State::FinWait2

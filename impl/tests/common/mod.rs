@@ -174,9 +174,10 @@ macro_rules! recv {
     ($s:expr, nothing) => {
         $s.recv_nothing()
     };
-    ($s:expr, [$($seg:expr),* $(,)?]) => {
-        $s.recv(&[$($seg),*])
-    };
+    ($s:expr, [$($seg:expr),* $(,)?]) => {{
+        let expected: Vec<synfin_tcp::wire::Segment> = vec![$($seg),*];
+        $s.recv(&expected)
+    }};
 }
 
 // ----------------------------------------------------------------------
@@ -184,6 +185,14 @@ macro_rules! recv {
 
 pub fn config() -> Config {
     Config::rfc9293()
+}
+
+/// `seg` with the window a fresh connection under `config` advertises.
+pub fn w(config: &Config, seg: Segment) -> Segment {
+    Segment {
+        window: config.rcv_wnd,
+        ..seg
+    }
 }
 
 /// LISTEN on `LOCAL`.
@@ -208,7 +217,7 @@ pub fn socket_syn_sent_with(config: Config) -> Sock {
         now: Instant::ZERO,
         isn,
     };
-    s.recv(&[out(Flags::SYN, LOCAL_ISS, SeqNum(0))]);
+    s.recv(&[w(&config, out(Flags::SYN, LOCAL_ISS, SeqNum(0)))]);
     assert_eq!(s.state(), State::SynSent);
     s
 }
@@ -227,7 +236,10 @@ pub fn socket_syn_received_with(config: Config) -> Sock {
         mss: Some(MSS),
         ..SEND_TEMPLATE
     });
-    s.recv(&[out(Flags::SYN | Flags::ACK, LOCAL_ISS, REMOTE_SEQ)]);
+    s.recv(&[w(
+        &config,
+        out(Flags::SYN | Flags::ACK, LOCAL_ISS, REMOTE_SEQ),
+    )]);
     assert_eq!(s.state(), State::SynReceived);
     assert_eq!(s.c.origin(), Origin::Passive);
     s
@@ -242,7 +254,10 @@ pub fn socket_syn_received() -> Sock {
 pub fn socket_syn_received_active_with(config: Config) -> Sock {
     let mut s = socket_syn_sent_with(config);
     s.send(seg(Flags::SYN, REMOTE_ISS, SeqNum(0)));
-    s.recv(&[out(Flags::SYN | Flags::ACK, LOCAL_ISS, REMOTE_SEQ)]);
+    s.recv(&[w(
+        &config,
+        out(Flags::SYN | Flags::ACK, LOCAL_ISS, REMOTE_SEQ),
+    )]);
     assert_eq!(s.state(), State::SynReceived);
     assert_eq!(s.c.origin(), Origin::Active);
     s
@@ -256,7 +271,7 @@ pub fn socket_syn_received_active() -> Sock {
 pub fn socket_established_with(config: Config) -> Sock {
     let mut s = socket_syn_sent_with(config);
     s.send(seg(Flags::SYN | Flags::ACK, REMOTE_ISS, LOCAL_SEQ));
-    s.recv(&[ack_out(LOCAL_SEQ, REMOTE_SEQ)]);
+    s.recv(&[w(&config, ack_out(LOCAL_SEQ, REMOTE_SEQ))]);
     s.expect_events(&[Event::Connected]);
     assert_eq!(s.state(), State::Established);
     s
@@ -270,7 +285,10 @@ pub fn socket_established() -> Sock {
 pub fn socket_fin_wait_1_with(config: Config) -> Sock {
     let mut s = socket_established_with(config);
     s.c.close(s.now).unwrap();
-    s.recv(&[out(Flags::FIN | Flags::ACK, LOCAL_SEQ, REMOTE_SEQ)]);
+    s.recv(&[w(
+        &config,
+        out(Flags::FIN | Flags::ACK, LOCAL_SEQ, REMOTE_SEQ),
+    )]);
     assert_eq!(s.state(), State::FinWait1);
     s
 }
@@ -296,7 +314,7 @@ pub fn socket_fin_wait_2() -> Sock {
 pub fn socket_closing_with(config: Config) -> Sock {
     let mut s = socket_fin_wait_1_with(config);
     s.send(seg(Flags::FIN | Flags::ACK, REMOTE_SEQ, LOCAL_SEQ));
-    s.recv(&[ack_out(LOCAL_SEQ.add(1), REMOTE_SEQ.add(1))]);
+    s.recv(&[w(&config, ack_out(LOCAL_SEQ.add(1), REMOTE_SEQ.add(1)))]);
     s.expect_events(&[Event::PeerClosed]);
     assert_eq!(s.state(), State::Closing);
     s
@@ -311,7 +329,7 @@ pub fn socket_time_wait_with(config: Config) -> Sock {
     let mut s = socket_fin_wait_2_with(config);
     s.advance_to(secs(10));
     s.send(seg(Flags::FIN | Flags::ACK, REMOTE_SEQ, LOCAL_SEQ.add(1)));
-    s.recv(&[ack_out(LOCAL_SEQ.add(1), REMOTE_SEQ.add(1))]);
+    s.recv(&[w(&config, ack_out(LOCAL_SEQ.add(1), REMOTE_SEQ.add(1)))]);
     s.expect_events(&[Event::PeerClosed]);
     assert_eq!(s.state(), State::TimeWait);
     s
@@ -325,7 +343,7 @@ pub fn socket_time_wait() -> Sock {
 pub fn socket_close_wait_with(config: Config) -> Sock {
     let mut s = socket_established_with(config);
     s.send(seg(Flags::FIN | Flags::ACK, REMOTE_SEQ, LOCAL_SEQ));
-    s.recv(&[ack_out(LOCAL_SEQ, REMOTE_SEQ.add(1))]);
+    s.recv(&[w(&config, ack_out(LOCAL_SEQ, REMOTE_SEQ.add(1)))]);
     s.expect_events(&[Event::PeerClosed]);
     assert_eq!(s.state(), State::CloseWait);
     s
@@ -339,7 +357,10 @@ pub fn socket_close_wait() -> Sock {
 pub fn socket_last_ack_with(config: Config) -> Sock {
     let mut s = socket_close_wait_with(config);
     s.c.close(s.now).unwrap();
-    s.recv(&[out(Flags::FIN | Flags::ACK, LOCAL_SEQ, REMOTE_SEQ.add(1))]);
+    s.recv(&[w(
+        &config,
+        out(Flags::FIN | Flags::ACK, LOCAL_SEQ, REMOTE_SEQ.add(1)),
+    )]);
     assert_eq!(s.state(), State::LastAck);
     s
 }
