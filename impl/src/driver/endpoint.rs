@@ -1,48 +1,33 @@
-//! The [`Stack`] the `synfin-tcp` binary runs.
+//! The [`Stack`] the `synfin-tcp` binary runs: the crate's [`Endpoint`]
+//! (demultiplexing, listeners, RSTs for strays, the TIME-WAIT table,
+//! ephemeral ports) with RFC 6528 ISNs keyed by a secret drawn from the OS.
 //!
-//! Interim: a minimal demultiplexer over [`Connection`]s (4-tuple lookup,
-//! listeners, RST for segments that match nothing), until the crate's
-//! endpoint takes its place behind the same trait.
+//! The adapter only translates: the endpoint's events become per-handle
+//! failures, its RFC error values become messages, and `recv` turns "the
+//! peer's FIN was read" into an end-of-stream flag.
 
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::net::SocketAddrV4;
 
 use super::stack::{Received, Stack};
-use crate::conn::{
-    listen_verdict, reset_for, Config, Connection, Error, Event, ListenVerdict, State,
-};
-use crate::isn::Rfc6528Isn;
+use crate::conn::{Config, Error, Event};
+use crate::endpoint::{ConnHandle, Endpoint};
 use crate::time::Instant;
 use crate::wire::Segment;
 
-/// A handle on one connection of an [`EndpointStack`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnId(usize);
-
-#[derive(Debug)]
-struct Slot {
-    conn: Connection,
-    /// Created by a listener and not handed to the application yet.
-    pending_accept: bool,
-    /// The terminal event, if the connection failed.
-    failure: Option<Event>,
-}
-
-/// synfin-tcp connections and listeners on one host, with an RFC 6528 ISN
-/// keyed from the OS's randomness.
+/// An [`Endpoint`] behind the driver's [`Stack`] trait.
 pub struct EndpointStack {
-    config: Config,
-    isn: Rfc6528Isn,
-    slots: Vec<Slot>,
+    ep: Endpoint,
     listeners: Vec<SocketAddrV4>,
-    out: VecDeque<Segment>,
-    next_port: u16,
+    addrs: HashMap<ConnHandle, (SocketAddrV4, SocketAddrV4)>,
+    /// The terminal event of connections that failed.
+    failures: HashMap<ConnHandle, Event>,
 }
 
 impl std::fmt::Debug for EndpointStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EndpointStack")
-            .field("connections", &self.slots.len())
+            .field("endpoint", &self.ep)
             .field("listeners", &self.listeners)
             .finish_non_exhaustive()
     }
@@ -54,6 +39,8 @@ impl Default for EndpointStack {
     }
 }
 
+/// 128 bits from the OS for the ISN and hash-table keys (RFC 6528 asks
+/// for a secret the attacker cannot guess).
 fn os_secret() -> [u8; 16] {
     use std::io::Read;
     let mut key = [0u8; 16];
@@ -63,95 +50,72 @@ fn os_secret() -> [u8; 16] {
     key
 }
 
-impl EndpointStack {
-    /// The default RFC 9293 profile, ISNs keyed by a fresh OS secret.
-    pub fn new() -> EndpointStack {
-        EndpointStack::with_config(Config::rfc9293())
-    }
-
-    /// With `config`.
-    pub fn with_config(config: Config) -> EndpointStack {
-        EndpointStack {
-            config,
-            isn: Rfc6528Isn::new(os_secret()),
-            slots: Vec::new(),
-            listeners: Vec::new(),
-            out: VecDeque::new(),
-            next_port: config.ephemeral_port_min,
-        }
-    }
-
-    /// The live connection on this 4-tuple (newest first).
-    fn find(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<usize> {
-        self.slots.iter().rposition(|s| {
-            s.conn.local() == local && s.conn.remote() == remote && s.conn.state() != State::Closed
-        })
-    }
-
-    fn collect_events(&mut self) {
-        for s in &mut self.slots {
-            while let Some(ev) = s.conn.poll_event() {
-                if matches!(ev, Event::Reset | Event::Refused | Event::TimedOut) {
-                    s.failure = Some(ev);
-                }
-            }
-        }
-    }
-}
-
 fn err(e: Error) -> String {
     e.to_string()
 }
 
+impl EndpointStack {
+    /// The default RFC 9293 profile with a fresh OS secret.
+    pub fn new() -> EndpointStack {
+        EndpointStack::with_config(Config::rfc9293())
+    }
+
+    /// With `config` and a fresh OS secret.
+    pub fn with_config(config: Config) -> EndpointStack {
+        EndpointStack::from_endpoint(Endpoint::new(config, os_secret()))
+    }
+
+    /// Around an endpoint built by the caller (e.g. with fixed ISNs).
+    pub fn from_endpoint(ep: Endpoint) -> EndpointStack {
+        EndpointStack {
+            ep,
+            listeners: Vec::new(),
+            addrs: HashMap::new(),
+            failures: HashMap::new(),
+        }
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.ep
+    }
+
+    /// Takes the endpoint's events: failures are remembered per handle,
+    /// the rest the driver learns from states.
+    fn drain_events(&mut self) {
+        while let Some((h, ev)) = self.ep.poll_event() {
+            if matches!(ev, Event::Reset | Event::Refused | Event::TimedOut) {
+                self.failures.insert(h, ev);
+            }
+        }
+    }
+
+    fn remember(&mut self, h: ConnHandle) {
+        if let Some(c) = self.ep.connection(h) {
+            self.addrs.insert(h, (c.local(), c.remote()));
+        }
+    }
+}
+
 impl Stack for EndpointStack {
-    type Conn = ConnId;
+    type Conn = ConnHandle;
 
     fn handle_segment(&mut self, now: Instant, seg: Segment) {
-        if let Some(i) = self.find(seg.dst, seg.src) {
-            self.slots[i].conn.handle_segment(now, &seg, &mut self.isn);
-        } else if self.listeners.contains(&seg.dst) {
-            match listen_verdict(&seg) {
-                ListenVerdict::Syn => {
-                    if let Some(conn) =
-                        Connection::accept(self.config, now, seg.dst, &seg, &mut self.isn)
-                    {
-                        self.slots.push(Slot {
-                            conn,
-                            pending_accept: true,
-                            failure: None,
-                        });
-                    }
-                }
-                ListenVerdict::Reset(rst) => self.out.push_back(rst),
-                ListenVerdict::Ignore => {}
-            }
-        } else if let Some(rst) = reset_for(&seg) {
-            self.out.push_back(rst);
-        }
-        self.collect_events();
+        self.ep.handle_segment(now, &seg);
+        self.drain_events();
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        for s in &mut self.slots {
-            if s.conn.poll_timeout().is_some_and(|t| t <= now) {
-                s.conn.handle_timeout(now);
-            }
-        }
-        self.collect_events();
+        self.ep.handle_timeout(now);
+        self.drain_events();
     }
 
     fn poll_transmit(&mut self, _now: Instant) -> Option<Segment> {
-        if let Some(s) = self.out.pop_front() {
-            return Some(s);
-        }
-        self.slots.iter_mut().find_map(|s| s.conn.poll_transmit())
+        self.ep.poll_transmit()
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.slots
-            .iter()
-            .filter_map(|s| s.conn.poll_timeout())
-            .min()
+        self.ep.poll_timeout()
     }
 
     fn connect(
@@ -159,104 +123,92 @@ impl Stack for EndpointStack {
         now: Instant,
         local: SocketAddrV4,
         remote: SocketAddrV4,
-    ) -> Result<ConnId, String> {
-        let mut local = local;
-        if local.port() == 0 {
-            let span = self.config.ephemeral_port_max - self.config.ephemeral_port_min;
-            let free = (0..=span).find_map(|_| {
-                let p = self.next_port;
-                self.next_port = if p >= self.config.ephemeral_port_max {
-                    self.config.ephemeral_port_min
-                } else {
-                    p + 1
-                };
-                let cand = SocketAddrV4::new(*local.ip(), p);
-                self.find(cand, remote).is_none().then_some(cand)
-            });
-            local = free.ok_or_else(|| err(Error::NoEphemeralPort))?;
-        }
-        if self.find(local, remote).is_some() {
-            return Err(err(Error::ConnectionAlreadyExists));
-        }
-        let conn =
-            Connection::connect(self.config, now, local, remote, &mut self.isn).map_err(err)?;
-        self.slots.push(Slot {
-            conn,
-            pending_accept: false,
-            failure: None,
-        });
-        Ok(ConnId(self.slots.len() - 1))
+    ) -> Result<ConnHandle, String> {
+        let h = self.ep.connect(now, local, remote).map_err(err)?;
+        self.remember(h);
+        self.drain_events();
+        Ok(h)
     }
 
     fn listen(&mut self, _now: Instant, local: SocketAddrV4) -> Result<(), String> {
-        if self.listeners.contains(&local) {
-            return Err(err(Error::ConnectionAlreadyExists));
-        }
+        self.ep.listen(local).map_err(err)?;
         self.listeners.push(local);
         Ok(())
     }
 
-    fn accept(&mut self) -> Option<ConnId> {
-        let i = self
-            .slots
-            .iter()
-            .position(|s| s.pending_accept && s.conn.state().is_synchronized())?;
-        self.slots[i].pending_accept = false;
-        Some(ConnId(i))
+    fn accept(&mut self) -> Option<ConnHandle> {
+        let h = self
+            .listeners
+            .clone()
+            .into_iter()
+            .find_map(|l| self.ep.accept(l))?;
+        self.remember(h);
+        Some(h)
     }
 
-    fn send(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Result<usize, String> {
-        let s = self.slots.get_mut(conn.0).ok_or("no such connection")?;
-        s.conn.send(now, data).map_err(err)
+    fn send(&mut self, now: Instant, conn: ConnHandle, data: &[u8]) -> Result<usize, String> {
+        let r = self.ep.send(now, conn, data).map_err(err);
+        self.drain_events();
+        r
     }
 
-    fn recv(&mut self, now: Instant, conn: ConnId, buf: &mut Vec<u8>) -> Result<Received, String> {
-        let s = self.slots.get_mut(conn.0).ok_or("no such connection")?;
+    fn recv(
+        &mut self,
+        now: Instant,
+        conn: ConnHandle,
+        buf: &mut Vec<u8>,
+    ) -> Result<Received, String> {
         let mut r = Received::default();
         let mut chunk = [0u8; 4096];
-        loop {
-            match s.conn.recv(now, &mut chunk) {
-                Ok(0) => return Ok(r),
+        let result = loop {
+            match self.ep.recv(now, conn, &mut chunk) {
+                Ok(0) => break Ok(r),
                 Ok(n) => {
                     buf.extend_from_slice(&chunk[..n]);
                     r.bytes += n;
                 }
+                // The peer's FIN arrived and everything before it was read.
                 Err(Error::ConnectionClosing) => {
                     r.eof = true;
-                    return Ok(r);
+                    break Ok(r);
                 }
-                Err(Error::ConnectionDoesNotExist) => {
-                    // After an orderly close everything was read: the end.
-                    r.eof = s.failure.is_none();
-                    return Ok(r);
+                // No TCB any more: after an orderly close (or compaction
+                // into TIME-WAIT) everything was read, which is the end of
+                // the stream; after a failure it is the failure.
+                Err(Error::ConnectionDoesNotExist) if !self.failures.contains_key(&conn) => {
+                    r.eof = true;
+                    break Ok(r);
                 }
-                Err(e) => return Err(err(e)),
+                Err(e) => break Err(err(e)),
             }
-        }
+        };
+        self.drain_events();
+        result
     }
 
-    fn close(&mut self, now: Instant, conn: ConnId) -> Result<(), String> {
-        let s = self.slots.get_mut(conn.0).ok_or("no such connection")?;
-        s.conn.close(now).map_err(err)
+    fn close(&mut self, now: Instant, conn: ConnHandle) -> Result<(), String> {
+        let r = self.ep.close(now, conn).map_err(err);
+        self.drain_events();
+        r
     }
 
-    fn addrs(&self, conn: ConnId) -> Option<(SocketAddrV4, SocketAddrV4)> {
-        self.slots
-            .get(conn.0)
-            .map(|s| (s.conn.local(), s.conn.remote()))
+    fn addrs(&self, conn: ConnHandle) -> Option<(SocketAddrV4, SocketAddrV4)> {
+        self.addrs.get(&conn).copied()
     }
 
     fn state_of(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<&'static str> {
-        self.find(local, remote)
-            .map(|i| self.slots[i].conn.state().rfc_name())
+        self.ep.state_of(local, remote).map(|s| s.rfc_name())
     }
 
-    fn failure(&self, conn: ConnId) -> Option<String> {
-        self.slots.get(conn.0)?.failure.map(|e| match e {
-            Event::Reset => "connection reset".to_string(),
-            Event::Refused => "connection refused".to_string(),
-            Event::TimedOut => "connection timed out".to_string(),
-            other => format!("{other:?}"),
+    fn failure(&self, conn: ConnHandle) -> Option<String> {
+        self.failures.get(&conn).map(|e| {
+            match e {
+                Event::Reset => "connection reset",
+                Event::Refused => "connection refused",
+                Event::TimedOut => "connection timed out",
+                _ => "connection failed",
+            }
+            .to_string()
         })
     }
 }
