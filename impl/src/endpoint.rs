@@ -154,6 +154,9 @@ pub const SLOT_BYTES: usize = size_of::<Slot>();
 #[derive(Debug)]
 struct Slot {
     generation: u32,
+    /// The 4-tuple it was created for (a child reset back to LISTEN no
+    /// longer knows its remote socket).
+    quad: Quad,
     /// `None`: the slot is free.
     conn: Option<Connection>,
     /// The listener that created it (its key), if passive.
@@ -526,8 +529,8 @@ impl Endpoint {
                     }
                     return;
                 };
-                let quad = Quad::new(conn.local(), conn.remote());
                 let i = self.alloc(conn);
+                let quad = self.slots[i as usize].quad;
                 let slot = &mut self.slots[i as usize];
                 slot.parent = Some(key);
                 slot.half_open = true;
@@ -778,6 +781,7 @@ impl Endpoint {
         self.live += 1;
         let slot = Slot {
             generation: 0,
+            quad: Quad::new(conn.local(), conn.remote()),
             conn: Some(conn),
             parent: None,
             half_open: false,
@@ -838,7 +842,7 @@ impl Endpoint {
             self.events.push_back((h, ev));
         }
         let state = conn.state();
-        let quad = Quad::new(conn.local(), conn.remote());
+        let quad = slot.quad;
         let unread = conn.recv_queue_len();
 
         if slot.half_open && state != State::SynReceived {
