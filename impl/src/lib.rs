@@ -18,6 +18,9 @@
 //! The core never reads a clock, performs I/O or draws global randomness:
 //! every input takes `now`, outputs are pulled.
 #![forbid(unsafe_code)]
+// No clock, sleep or global randomness in the library (see impl/clippy.toml);
+// drivers allow it locally.
+#![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 #![warn(missing_docs)]
 
 pub mod conn;
