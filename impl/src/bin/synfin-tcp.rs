@@ -4,6 +4,9 @@
 //! Exit status: 0 success, 1 an exchange did not behave as RFC 9293 says
 //! (or a connection failed), 2 bad usage or a missing capability.
 
+// A driver on wall-clock time: it reports how long the demo took.
+#![allow(clippy::disallowed_methods)]
+
 use std::net::SocketAddrV4;
 use std::process::ExitCode;
 
