@@ -67,12 +67,20 @@ pub struct ConnHandle {
 }
 
 /// A 4-tuple, packed: 12 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Quad {
     local_ip: u32,
     remote_ip: u32,
     local_port: u16,
     remote_port: u16,
+}
+
+impl std::hash::Hash for Quad {
+    /// Two writes instead of four: the tables hash on every segment.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.local_ip) << 32 | u64::from(self.remote_ip));
+        state.write_u32(u32::from(self.local_port) << 16 | u32::from(self.remote_port));
+    }
 }
 
 impl Quad {
@@ -228,6 +236,9 @@ pub struct Endpoint {
     listeners: HashMap<SocketAddrV4, Listener, Keyed>,
     time_wait: HashMap<Quad, TimeWait, Keyed>,
     timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
+    /// What `poll_timeout` last found, until the next input or user call
+    /// (`None`: not known).
+    next_timeout: Option<Option<Instant>>,
     outbox: VecDeque<Segment>,
     events: VecDeque<(ConnHandle, Event)>,
     /// Where the search for a free ephemeral port starts (an offset into
@@ -274,6 +285,7 @@ impl Endpoint {
             listeners: HashMap::with_hasher(k),
             time_wait: HashMap::with_hasher(k),
             timers: BinaryHeap::new(),
+            next_timeout: None,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             port_cursor: 0,
@@ -388,13 +400,19 @@ impl Endpoint {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        if let Some(cached) = self.next_timeout {
+            return cached;
+        }
+        let mut next = None;
         while let Some(&Reverse((t, key))) = self.timers.peek() {
             if self.timer_is_live(t, key) {
-                return Some(t);
+                next = Some(t);
+                break;
             }
             self.timers.pop();
         }
-        None
+        self.next_timeout = Some(next);
+        next
     }
 
     /// Whether a heap entry is still the current expiry of its owner.
@@ -426,6 +444,7 @@ impl Endpoint {
 
     /// Services every connection timer and TIME-WAIT expiry due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.next_timeout = None;
         while let Some(&Reverse((t, key))) = self.timers.peek() {
             if t > now {
                 break;
@@ -459,6 +478,7 @@ impl Endpoint {
     /// destination (exact address first, then `0.0.0.0`), else it is
     /// answered per §3.10.7.1.
     pub fn handle_segment(&mut self, now: Instant, seg: &Segment) {
+        self.next_timeout = None;
         let quad = Quad::new(seg.dst, seg.src);
         if let Some(&i) = self.conns.get(&quad) {
             if let Some(conn) = self.slots[i as usize].conn.as_mut() {
@@ -607,6 +627,7 @@ impl Endpoint {
         local: SocketAddrV4,
         remote: SocketAddrV4,
     ) -> Result<ConnHandle, Error> {
+        self.next_timeout = None;
         if local.ip().is_unspecified() || remote.ip().is_unspecified() || remote.port() == 0 {
             return Err(Error::ConnectionIllegal);
         }
@@ -660,6 +681,7 @@ impl Endpoint {
     ///
     /// [`Error::ConnectionAlreadyExists`] if `local` already listens.
     pub fn listen(&mut self, local: SocketAddrV4) -> Result<(), Error> {
+        self.next_timeout = None;
         if local.port() == 0 {
             return Err(Error::ConnectionIllegal);
         }
@@ -678,6 +700,7 @@ impl Endpoint {
     ///
     /// [`Error::ConnectionDoesNotExist`] if `local` does not listen.
     pub fn close_listener(&mut self, local: SocketAddrV4) -> Result<(), Error> {
+        self.next_timeout = None;
         let l = self
             .listeners
             .remove(&local)
@@ -700,6 +723,7 @@ impl Endpoint {
     /// any. Until it is accepted, a connection holds a place in the
     /// listener's accept queue (bounded by [`Config::backlog`]).
     pub fn accept(&mut self, local: SocketAddrV4) -> Option<ConnHandle> {
+        self.next_timeout = None;
         let l = self.listeners.get_mut(&local)?;
         let h = l.accept_queue.pop_front()?;
         if let Some(s) = self.slot_mut(h) {
@@ -715,6 +739,7 @@ impl Endpoint {
     /// Those of [`Connection::send`]; [`Error::ConnectionDoesNotExist`] for
     /// a handle without a TCB.
     pub fn send(&mut self, now: Instant, h: ConnHandle, data: &[u8]) -> Result<usize, Error> {
+        self.next_timeout = None;
         let r = self.conn_mut(h)?.send(now, data);
         self.after(h.index, now);
         r
@@ -727,6 +752,7 @@ impl Endpoint {
     /// Those of [`Connection::recv`]; [`Error::ConnectionDoesNotExist`] for
     /// a handle without a TCB.
     pub fn recv(&mut self, now: Instant, h: ConnHandle, buf: &mut [u8]) -> Result<usize, Error> {
+        self.next_timeout = None;
         let r = self.conn_mut(h)?.recv(now, buf);
         self.after(h.index, now);
         r
@@ -739,6 +765,7 @@ impl Endpoint {
     /// Those of [`Connection::close`]; [`Error::ConnectionDoesNotExist`]
     /// for a handle without a TCB.
     pub fn close(&mut self, now: Instant, h: ConnHandle) -> Result<(), Error> {
+        self.next_timeout = None;
         let r = self.conn_mut(h)?.close(now);
         self.after(h.index, now);
         r
@@ -750,6 +777,7 @@ impl Endpoint {
     ///
     /// [`Error::ConnectionDoesNotExist`] for a handle without a TCB.
     pub fn abort(&mut self, now: Instant, h: ConnHandle) -> Result<(), Error> {
+        self.next_timeout = None;
         let r = self.conn_mut(h)?.abort(now);
         self.after(h.index, now);
         r
@@ -804,8 +832,10 @@ impl Endpoint {
 
     /// Frees slot `i`: the handle dies, the 4-tuple is forgotten.
     fn free_slot(&mut self, i: u32, quad: Quad) {
-        if self.conns.get(&quad) == Some(&i) {
-            self.conns.remove(&quad);
+        if let Some(j) = self.conns.remove(&quad) {
+            if j != i {
+                self.conns.insert(quad, j);
+            }
         }
         let h = self.handle(i);
         let s = &mut self.slots[i as usize];

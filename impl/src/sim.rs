@@ -64,6 +64,9 @@ impl Rng {
     pub fn duration(&mut self, lo: Duration, hi: Duration) -> Duration {
         let lo_us = lo.as_micros() as u64;
         let hi_us = (hi.as_micros() as u64).max(lo_us);
+        if hi_us == lo_us {
+            return lo;
+        }
         Duration::from_micros(lo_us + self.below(hi_us - lo_us + 1))
     }
 }
