@@ -181,3 +181,158 @@ fn kernel_demo_binary_json_reports_five_passing_exchanges() {
         assert!(e["kernel_states"].as_array().unwrap().len() >= 3, "{e}");
     }
 }
+
+/// Runs `f` in a private namespace without the TUN device, so that a
+/// `synfin-tcp connect` or `listen` started from this thread (children
+/// inherit the thread's namespace) can create its own.
+fn in_empty_netns(test: &str, f: impl FnOnce() + Send + 'static) {
+    run_or_skip(test, move |net| {
+        drop(net);
+        // The device goes away asynchronously; the child needs its name.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read_to_string("/proc/thread-self/net/dev")
+            .unwrap()
+            .contains(synfin_tcp::driver::netns::TUN_NAME)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the TUN device did not go away"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        f();
+    });
+}
+
+/// Waits up to 5 s for `child` to exit.
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("synfin-tcp did not exit within 5 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Retries `f` for up to 5 s (the child needs a moment to bring its TUN up).
+fn retry<T>(mut f: impl FnMut() -> std::io::Result<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(e) if std::time::Instant::now() > deadline => panic!("gave up: {e}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+}
+
+/// `synfin-tcp listen PORT`: the kernel connects, both sides send, the
+/// kernel's half close ends the input side, and synfin-tcp exits 0.
+#[test]
+fn kernel_cli_listen_serves_one_connection() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    in_empty_netns("kernel_cli_listen_serves_one_connection", || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_synfin-tcp"))
+            .args(["listen", "8000"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut sock = retry(|| std::net::TcpStream::connect("10.0.0.2:8000"));
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        sock.write_all(b"from the kernel\n").unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"from synfin-tcp\n").unwrap();
+        drop(stdin); // end of input: synfin-tcp closes
+        let mut got = Vec::new();
+        sock.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"from synfin-tcp\n");
+        drop(sock);
+        let status = wait_exit(&mut child);
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(status.success(), "{status}: {err}");
+        assert_eq!(out, "from the kernel\n", "{err}");
+        assert!(err.contains("ESTABLISHED") && err.contains("[S]"), "{err}");
+    });
+}
+
+/// `synfin-tcp connect HOST:PORT` to a kernel listener: what is typed
+/// goes out, what the kernel answers comes out, and synfin-tcp exits 0.
+#[test]
+fn kernel_cli_connect_talks_to_a_kernel_listener() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    in_empty_netns("kernel_cli_connect_talks_to_a_kernel_listener", || {
+        // 0.0.0.0: the kernel's 10.0.0.1 appears only with synfin-tcp's TUN.
+        let listener = std::net::TcpListener::bind("0.0.0.0:7000").unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_synfin-tcp"))
+            .args(["connect", "10.0.0.1:7000"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let accepted = retry(|| {
+            if let Some(status) = child.try_wait()? {
+                let mut err = String::new();
+                child.stderr.take().unwrap().read_to_string(&mut err)?;
+                panic!("synfin-tcp connect exited early, {status}: {err}");
+            }
+            listener.accept()
+        });
+        let (mut sock, _) = accepted;
+        stdin.write_all(b"ping\n").unwrap();
+        sock.set_nonblocking(false).unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 5];
+        sock.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping\n");
+        sock.write_all(b"pong\n").unwrap();
+        drop(stdin); // synfin-tcp closes first
+        let mut rest = Vec::new();
+        sock.read_to_end(&mut rest).unwrap();
+        drop(sock);
+        let status = wait_exit(&mut child);
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(status.success(), "{status}: {err}");
+        assert_eq!(out, "pong\n", "{err}");
+        assert!(rest.is_empty(), "{err}");
+    });
+}

@@ -152,6 +152,11 @@ impl fmt::Display for NetnsError {
                 "cannot set net.{} in the namespace: {error}",
                 key.replace('/', ".")
             ),
+            NetnsError::Tun(e) if e.raw_os_error() == Some(Errno::EBUSY as i32) => write!(
+                f,
+                "cannot create the TUN device {TUN_NAME}: a device with that name already \
+                 exists in this network namespace (is another synfin-tcp running in it?)"
+            ),
             NetnsError::Tun(e) => write!(
                 f,
                 "cannot create the TUN device {TUN_NAME}: opening /dev/net/tun, TUNSETIFF or \
@@ -385,6 +390,8 @@ mod tests {
             m.contains("CAP_NET_ADMIN") && m.contains("TUNSETIFF"),
             "{m}"
         );
+        let m = NetnsError::Tun(io::Error::from_raw_os_error(Errno::EBUSY as i32)).to_string();
+        assert!(m.contains("already exists"), "{m}");
     }
 
     #[test]
