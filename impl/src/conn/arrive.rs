@@ -185,6 +185,12 @@ impl Connection {
                 self.irs = seg.seq;
                 self.rcv_nxt = seg.seq.add(1);
                 self.take_peer_mss(seg);
+                // The SYN's window, until the handshake's ACK updates it
+                // (WL1 = IRS, WL2 = ISS, so that ACK always does).
+                self.snd_wnd = u32::from(seg.window);
+                self.max_snd_wnd = self.snd_wnd;
+                self.snd_wl1 = seg.seq;
+                self.snd_wl2 = iss;
                 self.state = State::SynReceived;
                 self.snd_nxt = iss.add(1);
                 self.send_syn(now, Flags::SYN | Flags::ACK);
@@ -257,6 +263,10 @@ impl Connection {
         self.rcv_nxt = seg.seq.add(1);
         self.take_peer_mss(seg);
         self.update_window(seg);
+        if !seg.flags.contains(Flags::ACK) {
+            // Simultaneous open: no SEG.ACK to remember yet.
+            self.snd_wl2 = self.snd_una;
+        }
         if ack_ok {
             self.ack_new_data(now, seg.ack);
         }
