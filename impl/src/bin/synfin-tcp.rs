@@ -234,6 +234,12 @@ fn run_bench(n: usize, json: bool) -> ExitCode {
                     r.seconds * 1e6 / r.exchanges as f64,
                     r.segments
                 );
+                if let (Some(cpu), Some(rate)) = (r.cpu_seconds, r.per_cpu_second) {
+                    println!(
+                        "bench: on-CPU {cpu:.3} s of the driving thread (kernel TCP included): \
+                         {rate:.0} exchanges per CPU-second"
+                    );
+                }
             }
             ExitCode::SUCCESS
         }

@@ -982,6 +982,24 @@ pub struct BenchResult {
     pub per_second: f64,
     /// Segments that crossed the TUN.
     pub segments: u64,
+    /// Seconds the driving thread spent on a CPU (from
+    /// `/proc/thread-self/schedstat`), if known: on a shared machine this
+    /// is steadier than wall-clock time. The kernel's TCP runs mostly in
+    /// this thread's context, since it acts on a TUN write before the
+    /// write returns.
+    pub cpu_seconds: Option<f64>,
+    /// Exchanges per second of on-CPU time.
+    pub per_cpu_second: Option<f64>,
+}
+
+/// Nanoseconds the calling thread has spent on a CPU.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Measures kernel exchanges per second: `n` times, synfin-tcp connects to
@@ -995,6 +1013,7 @@ pub fn bench_in<S: Stack>(net: Net, stack: S, n: usize) -> Result<BenchResult, S
     let mut d = Driver::new(io, stack);
     let data = [0x5a_u8; 64];
     let start = std::time::Instant::now();
+    let cpu_start = thread_cpu_ns();
     for i in 0..n {
         let local = SocketAddrV4::new(netns::LOCAL_IP, 20000 + (i % 40000) as u16);
         let now = d.now();
@@ -1057,11 +1076,17 @@ pub fn bench_in<S: Stack>(net: Net, stack: S, n: usize) -> Result<BenchResult, S
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = match (cpu_start, thread_cpu_ns()) {
+        (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e9),
+        _ => None,
+    };
     Ok(BenchResult {
         exchanges: n,
         seconds,
         per_second: n as f64 / seconds,
         segments: d.io.stats.sent + d.io.stats.received,
+        cpu_seconds,
+        per_cpu_second: cpu_seconds.map(|c| n as f64 / c),
     })
 }
 
