@@ -654,3 +654,104 @@ fn handles_are_not_reused() {
     );
     assert_eq!(ep.state(h2), Some(State::SynSent));
 }
+
+// ----------------------------------------------------------------------
+// Robustness: arbitrary segments thrown at an endpoint.
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_addr() -> impl Strategy<Value = SocketAddrV4> {
+        prop_oneof![
+            Just(CLIENT),
+            Just(SERVER),
+            Just(SocketAddrV4::new(A_IP, 40001)),
+            (any::<u8>(), 1u16..4)
+                .prop_map(|(h, p)| SocketAddrV4::new(Ipv4Addr::new(10, 0, 1, h), p)),
+        ]
+    }
+
+    fn arb_seq() -> impl Strategy<Value = SeqNum> {
+        prop_oneof![
+            (0u32..8).prop_map(|d| PEER_ISS.add(d)),
+            (0u32..8).prop_map(|d| ISS.add(d)),
+            any::<u32>().prop_map(SeqNum),
+        ]
+    }
+
+    fn arb_segment() -> impl Strategy<Value = Segment> {
+        (
+            arb_addr(),
+            prop_oneof![Just(SERVER), arb_addr()],
+            any::<u8>(),
+            arb_seq(),
+            arb_seq(),
+            any::<u16>(),
+            proptest::collection::vec(any::<u8>(), 0..4),
+        )
+            .prop_map(|(src, dst, flags, seq, ack, window, payload)| Segment {
+                src,
+                dst,
+                seq,
+                ack,
+                flags: Flags::from_bits(flags),
+                window,
+                mss: None,
+                payload,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever arrives, in whatever order and at whatever time: no
+        /// panic, the backlog bound holds, every reply goes back to the
+        /// sender, and once time runs out every TCB and TIME-WAIT entry is
+        /// gone except ESTABLISHED ones (and RFC 9293's timer-less
+        /// FIN-WAIT-2).
+        #[test]
+        fn arbitrary_segments(
+            may2 in any::<bool>(),
+            legacy in any::<bool>(),
+            input in proptest::collection::vec((arb_segment(), 0u64..3_000_000), 1..60),
+        ) {
+            let mut config = if legacy { Config::rfc793() } else { Config::rfc9293() };
+            config.time_wait_reopen = may2;
+            config.backlog = 4;
+            let (mut ep, _) = server_in_time_wait(config);
+            let client = ep
+                .connect(Instant::from_secs(1), SocketAddrV4::new(B_IP, 0), CLIENT)
+                .ok();
+            drain(&mut ep);
+            let mut t = Instant::from_secs(1);
+            for (seg, dt) in input {
+                t = t + Duration::from_micros(dt);
+                if ep.poll_timeout().is_some_and(|d| d <= t) {
+                    ep.handle_timeout(t);
+                    drain(&mut ep);
+                }
+                ep.handle_segment(t, &seg);
+                for out in drain(&mut ep) {
+                    prop_assert_eq!((out.src, out.dst), (seg.dst, seg.src));
+                }
+                prop_assert!(ep.half_open(SERVER) <= config.backlog);
+                prop_assert!(ep.connection_count() <= 2 * config.backlog + 1);
+                events(&mut ep);
+            }
+            while let Some(d) = ep.poll_timeout() {
+                ep.handle_timeout(d);
+                drain(&mut ep);
+            }
+            prop_assert_eq!(ep.time_wait_count(), 0);
+            let accepted: Vec<_> = std::iter::from_fn(|| ep.accept(SERVER)).collect();
+            for h in accepted.into_iter().chain(client) {
+                let st = ep.state(h);
+                prop_assert!(
+                    matches!(st, None | Some(State::Established | State::CloseWait | State::FinWait2)),
+                    "{:?}", st
+                );
+            }
+        }
+    }
+}

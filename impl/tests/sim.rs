@@ -261,3 +261,67 @@ proptest! {
         check_invariants(&o)?;
     }
 }
+
+/// Many short connections in a row over a lossy link, each started while
+/// the earlier ones are still in TIME-WAIT on the client: every one gets
+/// a fresh ephemeral port, delivers its bytes and closes in order.
+#[test]
+fn short_connections_back_to_back() {
+    let config = Config::rfc9293();
+    let mut sim = Sim::new(
+        endpoint(config, 3),
+        endpoint(config, 4),
+        lossy(),
+        Rng::new(99),
+    );
+    for i in 0..30u8 {
+        let mut client = Script::new(
+            Role::Client {
+                local: SocketAddrV4::new(A_IP, 0),
+                remote: SERVER,
+            },
+            pattern(700 + usize::from(i) * 13, i),
+            true,
+        );
+        let mut server = Script::new(Role::Server { local: SERVER }, pattern(300, !i), false);
+        let now = sim.now();
+        client.run(&mut sim.a, now);
+        let now = sim.now();
+        server.run(&mut sim.b, now);
+        // The client closes first: it is done once its TCB has been
+        // compacted into TIME-WAIT (its Closed event comes 2·MSL later).
+        let done = |c: &Script, sim: &Sim| c.handle.is_some_and(|h| sim.a.state(h).is_none());
+        while !done(&client, &sim) || server.terminal().is_none() {
+            assert!(sim.step(), "idle before connection {i} finished");
+            let now = sim.now();
+            client.run(&mut sim.a, now);
+            let now = sim.now();
+            server.run(&mut sim.b, now);
+        }
+        assert_eq!(client.terminal(), None, "connection {i}");
+        assert_eq!(server.terminal(), Some(Event::Closed), "connection {i}");
+        assert_eq!(server.received, client.data, "connection {i}");
+        assert_eq!(client.received, server.data, "connection {i}");
+        let h = client.handle.unwrap();
+        assert_eq!(sim.a.state(h), None, "compacted into TIME-WAIT");
+    }
+    // All 30 closed well within 2·MSL, so all 30 are in TIME-WAIT at once,
+    // each on its own port.
+    assert!(sim.now() < Instant::from_secs(240), "{}", sim.now());
+    assert_eq!(sim.a.time_wait_count(), 30);
+    assert_eq!(sim.a.connection_count(), 0);
+    assert_eq!(sim.b.connection_count(), 0);
+    let mut closed = 0;
+    sim.drive(1_000_000, Instant::from_secs(3600), |side, ep, _| {
+        while let Some((_, ev)) = ep.poll_event() {
+            assert_eq!((side, ev), (Side::A, Event::Closed));
+            closed += 1;
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        closed, 30,
+        "one Closed per connection when its TIME-WAIT ends"
+    );
+    assert_eq!(sim.a.time_wait_count(), 0);
+}
