@@ -253,6 +253,48 @@ fn zero_window_is_probed() {
 }
 
 #[test]
+fn answered_window_probes_never_time_out() {
+    // RFC 9293 §3.8.6.1 MUST-67: the peer keeps its window closed but
+    // answers every probe; the connection stays open, probes back off to
+    // the 60 s cap.
+    let cfg = Config {
+        max_retries: 3,
+        ..config()
+    };
+    let mut s = socket_established_with(cfg);
+    let zero = Segment {
+        window: 0,
+        ..seg(Flags::ACK, REMOTE_SEQ, LOCAL_SEQ)
+    };
+    send!(s, zero.clone());
+    s.c.send(s.now, b"wait").unwrap();
+    let mut gaps = Vec::new();
+    let mut last = s.now;
+    for _ in 0..12 {
+        let at = s.fire();
+        gaps.push(at.saturating_duration_since(last).as_secs());
+        last = at;
+        recv!(
+            s,
+            [Segment {
+                payload: b"w".to_vec(),
+                ..ack_out(LOCAL_SEQ, REMOTE_SEQ)
+            }]
+        );
+        send!(s, zero.clone());
+        recv!(s, nothing);
+        assert_eq!(s.state(), State::Established);
+    }
+    assert_eq!(gaps, [1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60]);
+    // A silent peer, by contrast, is given up after `max_retries`.
+    for _ in 0..=cfg.max_retries {
+        s.fire();
+    }
+    assert_eq!(s.state(), State::Closed);
+    s.expect_events(&[Event::TimedOut]);
+}
+
+#[test]
 fn segments_respect_peer_mss_and_window() {
     let mut s = socket_syn_sent();
     send!(

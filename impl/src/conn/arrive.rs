@@ -7,7 +7,8 @@
 //! - LISTEN (§3.10.7.2): [`listen_verdict`], then the SYN is taken;
 //! - SYN-SENT (§3.10.7.3): ACK check, RST, SYN, else drop;
 //! - every other state (§3.10.7.4): sequence check, RST, SYN, ACK, URG,
-//!   text, FIN, each a `step_*` method returning [`Flow`].
+//!   text, FIN, each a private `step_*` method that says whether
+//!   processing goes on.
 //!
 //! # Spec choices
 //!
@@ -532,7 +533,8 @@ impl Connection {
     /// SND.UNA), it can be ignored. If the ACK acks something not yet sent
     /// (SEG.ACK > SND.NXT), then send an ACK, drop the segment, and return."
     /// The send window is updated "if (SND.WL1 < SEG.SEQ or (SND.WL1 =
-    /// SEG.SEQ and SND.WL2 =< SEG.ACK))".
+    /// SEG.SEQ and SND.WL2 =< SEG.ACK))". An ACK that answers a window
+    /// probe with a zero window resets the retry count (MUST-67).
     fn ack_established(&mut self, now: Instant, seg: &Segment) -> Flow {
         if self.state == State::TimeWait {
             return Flow::Continue;
@@ -548,6 +550,12 @@ impl Connection {
             && (self.snd_wl1.lt(seg.seq) || (self.snd_wl1 == seg.seq && self.snd_wl2.le(seg.ack)))
         {
             self.update_window(seg);
+        }
+        if self.snd_wnd == 0 && seg.ack == self.snd_una && self.snd_una != self.snd_nxt {
+            // RFC 9293 §3.8.6.1 MUST-67: a peer that answers our window
+            // probes keeps the connection open however long its window
+            // stays closed; the probes go on backing off.
+            self.retries = 0;
         }
         Flow::Continue
     }

@@ -51,8 +51,10 @@ const DEFAULT_MSS: u16 = 536;
 ///   [`handle_timeout`](Self::handle_timeout) once the instant returned by
 ///   [`poll_timeout`](Self::poll_timeout) has passed;
 /// - user calls: [`send`](Self::send), [`recv`](Self::recv),
-///   [`close`](Self::close), [`abort`](Self::abort) (OPEN is
-///   [`connect`](Self::connect) or [`listen`](Self::listen));
+///   [`close`](Self::close), [`abort`](Self::abort); OPEN is
+///   [`connect`](Self::connect) (active), [`listen`](Self::listen)
+///   (passive), [`accept`](Self::accept) (a listener kept outside takes one
+///   SYN) or [`open`](Self::open) on an existing TCB;
 /// - outputs, pulled after every input or user call, in this order:
 ///   [`poll_transmit`](Self::poll_transmit) until `None`,
 ///   [`poll_timeout`](Self::poll_timeout), then
@@ -345,7 +347,7 @@ impl Connection {
         }
         // Karn: a retransmitted segment gives no RTT sample.
         self.rtt_probe = None;
-        self.retransmit_head(now);
+        self.retransmit_head();
         self.timers.set(Timer::Retransmit, now + self.rto);
     }
 
@@ -353,7 +355,7 @@ impl Connection {
     /// else up to one MSS of data with the FIN if it fits; with nothing
     /// outstanding but data held back by a zero window, one byte as a
     /// window probe (RFC 9293 §3.8.6.1).
-    fn retransmit_head(&mut self, now: Instant) {
+    fn retransmit_head(&mut self) {
         if !self.syn_acked {
             let flags = if self.state == State::SynSent {
                 Flags::SYN
@@ -379,7 +381,6 @@ impl Connection {
                 self.snd_nxt = self.snd_nxt.add(1);
                 self.outbox.push_back(seg);
             }
-            let _ = now;
             return;
         }
         let mut flags = Flags::ACK;
