@@ -14,6 +14,9 @@
 //! the next cycle. Each cycle is about ten segments; `--wire` also emits
 //! every segment to IPv4 bytes and parses it back.
 
+// A driver, not the core: it times itself with the wall clock.
+#![allow(clippy::disallowed_methods)]
+
 use std::mem::size_of;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant as WallClock;
