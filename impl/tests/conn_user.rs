@@ -37,6 +37,14 @@ fn active_open_needs_a_foreign_socket() {
         let r = Connection::connect(
             config(),
             Instant::ZERO,
+            remote,
+            REMOTE,
+            &mut FixedIsn(LOCAL_ISS),
+        );
+        assert_eq!(r.err(), Some(Error::ConnectionIllegal), "local {remote}");
+        let r = Connection::connect(
+            config(),
+            Instant::ZERO,
             LOCAL,
             remote,
             &mut FixedIsn(LOCAL_ISS),

@@ -21,8 +21,9 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// [`Error::ConnectionIllegal`] if `remote` is unspecified (address or
-    /// port zero): an active OPEN needs a foreign socket.
+    /// [`Error::ConnectionIllegal`] if `remote` or `local` is unspecified
+    /// (address or port zero): an active OPEN needs both sockets (the
+    /// endpoint chooses a local address and an ephemeral port first).
     pub fn connect(
         config: super::Config,
         now: Instant,
@@ -30,7 +31,8 @@ impl Connection {
         remote: SocketAddrV4,
         isn: &mut dyn IsnSource,
     ) -> Result<Self, Error> {
-        if remote.ip().is_unspecified() || remote.port() == 0 || local.port() == 0 {
+        let unspecified = |a: SocketAddrV4| a.ip().is_unspecified() || a.port() == 0;
+        if unspecified(remote) || unspecified(local) {
             return Err(Error::ConnectionIllegal);
         }
         let iss = isn.iss(now, local, remote);
@@ -85,7 +87,8 @@ impl Connection {
     ///
     /// - [`Error::ConnectionAlreadyExists`] in every other case ("error:
     ///   connection already exists");
-    /// - [`Error::ConnectionIllegal`] for an unspecified foreign socket.
+    /// - [`Error::ConnectionIllegal`] for an unspecified foreign socket, or
+    ///   an active OPEN from a LISTEN on the wildcard address.
     pub fn open(
         &mut self,
         now: Instant,
