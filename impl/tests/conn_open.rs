@@ -436,17 +436,26 @@ fn simultaneous_open_recovers_from_a_lost_syn_ack() {
     let synack_a = a.poll_transmit().unwrap();
     let _lost = b.poll_transmit().unwrap();
     b.handle_segment(Instant::ZERO, &synack_a, &mut isn);
-    assert_eq!((a.state(), b.state()), (State::SynReceived, State::Established));
+    assert_eq!(
+        (a.state(), b.state()),
+        (State::SynReceived, State::Established)
+    );
     // A's SYN,ACK timer fires; B, already ESTABLISHED, answers the old SYN
     // with an ACK, which completes A's handshake.
     let at = a.poll_timeout().unwrap();
     assert_eq!(at, Instant::from_secs(1));
     a.handle_timeout(at);
     let again = a.poll_transmit().unwrap();
-    assert_eq!((again.flags, again.seq), (Flags::SYN | Flags::ACK, SeqNum(100)));
+    assert_eq!(
+        (again.flags, again.seq),
+        (Flags::SYN | Flags::ACK, SeqNum(100))
+    );
     b.handle_segment(at, &again, &mut isn);
     let ack = b.poll_transmit().unwrap();
-    assert_eq!((ack.flags, ack.seq, ack.ack), (Flags::ACK, SeqNum(301), SeqNum(101)));
+    assert_eq!(
+        (ack.flags, ack.seq, ack.ack),
+        (Flags::ACK, SeqNum(301), SeqNum(101))
+    );
     a.handle_segment(at, &ack, &mut isn);
     assert_eq!(a.state(), State::Established);
     // The SYN,ACK was retransmitted: RFC 6298 (5.7) applies to A only.
