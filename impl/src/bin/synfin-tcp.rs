@@ -131,7 +131,8 @@ fn run(cli: Cli) -> ExitCode {
             return usage(format!("synfin-tcp connect: {e}"));
         }
     }
-    let missing = caps::missing(&caps::probe());
+    let creates_netns = matches!(cli.command, Command::Demo { .. } | Command::Bench { .. });
+    let missing = caps::missing_for(&caps::probe(), creates_netns);
     if !missing.is_empty() {
         return usage(caps::message(name, &missing));
     }

@@ -71,11 +71,18 @@ impl Probe {
 /// `CAP_NET_ADMIN` cannot create a TUN, and root in a user namespace
 /// (`unshare -Urn`) can.
 pub fn missing(probe: &Probe) -> Vec<Missing> {
+    missing_for(probe, true)
+}
+
+/// Like [`missing`], for a command that creates its own namespace
+/// (`creates_netns`: `demo`, `bench`) or one that works in the namespace it
+/// was started in (`connect`, `listen`), which needs no CAP_SYS_ADMIN.
+pub fn missing_for(probe: &Probe, creates_netns: bool) -> Vec<Missing> {
     let mut m = Vec::new();
     if !probe.tun_device {
         m.push(Missing::TunDevice);
     }
-    if !probe.has(CAP_SYS_ADMIN) {
+    if creates_netns && !probe.has(CAP_SYS_ADMIN) {
         m.push(Missing::SysAdmin);
     }
     if !probe.has(CAP_NET_ADMIN) {
@@ -178,6 +185,17 @@ mod tests {
         let msg = message("demo", &missing(&p));
         assert!(msg.contains("/dev/net/tun does not exist"), "{msg}");
         assert!(!msg.contains("CAP_SYS_ADMIN,"), "{msg}");
+    }
+
+    #[test]
+    fn connect_and_listen_need_no_sys_admin() {
+        let p = Probe {
+            tun_device: true,
+            euid: 0,
+            cap_eff: Some(1 << CAP_NET_ADMIN),
+        };
+        assert!(missing_for(&p, false).is_empty());
+        assert_eq!(missing_for(&p, true), vec![Missing::SysAdmin]);
     }
 
     #[test]
