@@ -22,8 +22,9 @@ pub enum Event {
     /// A retransmission limit was reached (SYN retries or data retries,
     /// RFC 9293 §3.8.3 R2): the connection was given up.
     TimedOut,
-    /// The TCB was deleted without error: after TIME-WAIT, LAST-ACK, a CLOSE
-    /// in LISTEN or SYN-SENT, or an ABORT.
+    /// The TCB was deleted without error: after TIME-WAIT (its 2·MSL, or an
+    /// RST with RFC 1337 off), LAST-ACK, a CLOSE in LISTEN or SYN-SENT, or
+    /// an ABORT.
     Closed,
 }
 
