@@ -346,6 +346,17 @@ impl Sim {
         true
     }
 
+    /// Steps through everything due up to `t`, then sets the clock to `t`
+    /// (if it is later than now): lets virtual time pass without jumping
+    /// beyond `t`.
+    pub fn advance_to(&mut self, t: Instant) {
+        self.flush();
+        while self.next_due().is_some_and(|d| d <= t) {
+            self.step();
+        }
+        self.now = self.now.max(t);
+    }
+
     /// Steps until idle, calling `app` for each side after every step (and
     /// once before the first), so the application can read, send and
     /// close. Fails after `max_steps` steps or once virtual time passes

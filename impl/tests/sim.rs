@@ -325,3 +325,71 @@ fn short_connections_back_to_back() {
     );
     assert_eq!(sim.a.time_wait_count(), 0);
 }
+
+/// The server closes first, so the 4-tuple sits in TIME-WAIT on the server
+/// for 2·MSL. A client that reopens from the same port at once gets in
+/// with MAY-2 (its new ISN, from the 4 µs clock, is above the old
+/// incarnation's numbers), and without it is turned away: its SYNs draw
+/// challenge ACKs, its RSTs are ignored (RFC 1337), and it gives up after
+/// its SYN retries (183 s), before the 240 s TIME-WAIT ends.
+#[test]
+fn reopening_a_port_in_time_wait_needs_may2() {
+    let client_addr = SocketAddrV4::new(A_IP, 40_000);
+    for may2 in [true, false] {
+        let mut config = Config::rfc9293();
+        config.time_wait_reopen = may2;
+        let mut sim = Sim::new(
+            endpoint(config, 5),
+            endpoint(config, 6),
+            Faults::NONE,
+            Rng::new(1),
+        );
+        let role = Role::Client {
+            local: client_addr,
+            remote: SERVER,
+        };
+        let mut client = Script::new(role, pattern(500, 1), false);
+        let mut server = Script::new(Role::Server { local: SERVER }, pattern(500, 2), true);
+        loop {
+            let now = sim.now();
+            client.run(&mut sim.a, now);
+            server.run(&mut sim.b, now);
+            if client.terminal().is_some() {
+                break;
+            }
+            assert!(sim.step());
+        }
+        assert_eq!(client.terminal(), Some(Event::Closed));
+        assert_eq!(sim.b.state_of(SERVER, client_addr), Some(State::TimeWait));
+
+        // One second later, the same client port again.
+        let start = sim.now() + Duration::from_secs(1);
+        sim.advance_to(start);
+        assert_eq!(sim.b.state_of(SERVER, client_addr), Some(State::TimeWait));
+        let mut again = Script::new(role, pattern(100, 3), false);
+        let mut server2 = Script::new(Role::Server { local: SERVER }, Vec::new(), false);
+        let now = sim.now();
+        server2.run(&mut sim.b, now);
+        let connected = loop {
+            let now = sim.now();
+            again.run(&mut sim.a, now);
+            server2.run(&mut sim.b, now);
+            if again.events.contains(&Event::Connected) {
+                break Some(now);
+            }
+            if again.terminal().is_some() || !sim.step() {
+                break None;
+            }
+        };
+        if may2 {
+            let t = connected.expect("MAY-2 reopens the 4-tuple");
+            assert!(t < start + Duration::from_millis(100), "{t}");
+            assert_eq!(sim.b.stats().time_wait_reopened, 1);
+        } else {
+            assert_eq!(connected, None);
+            assert_eq!(again.terminal(), Some(Event::TimedOut));
+            assert!(sim.now() < start + config.time_wait());
+            assert_eq!(sim.b.stats().time_wait_reopened, 0);
+        }
+    }
+}
