@@ -21,7 +21,7 @@
 //!   reopens a 4-tuple in TIME-WAIT through a listener. If the new
 //!   handshake fails (the SYN was an old duplicate) the TIME-WAIT entry is
 //!   put back, as MAY-2's second condition asks;
-//! - **ephemeral ports** for active OPENs: the first port of the
+//! - **ephemeral ports** for active OPENs: the next port, round-robin, of the
 //!   configured range that no connection, TIME-WAIT entry or listener uses
 //!   towards that remote socket, or [`Error::NoEphemeralPort`].
 //!
