@@ -479,6 +479,27 @@ impl<S: Stack> Run<S> {
                 .filter(|(d, _)| *d == dir)
                 .map(|(_, s)| s)
                 .collect();
+            // A SYN carries no data; a SYN,ACK acknowledges the other
+            // side's ISN + 1 and carries the sender's own ISN.
+            let syns: Vec<&&Segment> = sent
+                .iter()
+                .filter(|s| s.flags.contains(Flags::SYN))
+                .collect();
+            if !syns.is_empty() {
+                let empty = syns.iter().all(|s| s.payload.is_empty());
+                self.check(empty, format!("{who}'s SYN carried no data"));
+            }
+            if let Some(sa) = syns.iter().find(|s| s.flags.contains(Flags::ACK)) {
+                let (seq, ack) = self.rec.capture.relative(dir, sa);
+                self.check(
+                    seq == 0 && ack == Some(1),
+                    format!(
+                        "{who}'s SYN,ACK carried its own ISN and acknowledged {other}'s ISN + 1 \
+                         (seq {seq}, ack {})",
+                        ack.map_or("-".to_string(), |a| a.to_string())
+                    ),
+                );
+            }
             // SYN consumes one number: the first octet after it is ISN+1.
             if let Some(first_after) = sent.iter().find(|s| !s.flags.contains(Flags::SYN)) {
                 let (rel, _) = self.rec.capture.relative(dir, first_after);
