@@ -13,7 +13,8 @@ use super::capture::Direction;
 use super::netns::{self, Net};
 use super::stack::Stack;
 use super::tun::{Driver, Observer, TunIo};
-use crate::wire::Segment;
+use crate::seq::SeqNum;
+use crate::wire::{Flags, Segment};
 
 /// Why `connect` or `listen` stopped.
 #[derive(Debug)]
@@ -52,6 +53,9 @@ struct Tracer {
     local: SocketAddrV4,
     remote: Option<SocketAddrV4>,
     last: Option<&'static str>,
+    /// The ISNs learned from each side's SYN, to print relative numbers
+    /// (synfin-tcp's, the peer's).
+    isn: (Option<SeqNum>, Option<SeqNum>),
 }
 
 impl Tracer {
@@ -74,9 +78,18 @@ impl<S: Stack> Observer<S> for Tracer {
             Direction::ToKernel => "->",
             Direction::FromKernel => "<-",
         };
-        let mut line = format!("  {arrow} [{}] seq={}", seg.flags, seg.seq);
-        if seg.flags.contains(crate::wire::Flags::ACK) {
-            line.push_str(&format!(" ack={}", seg.ack));
+        let (own, other) = match dir {
+            Direction::ToKernel => (&mut self.isn.0, self.isn.1),
+            Direction::FromKernel => (&mut self.isn.1, self.isn.0),
+        };
+        if seg.flags.contains(Flags::SYN) && own.is_none() {
+            *own = Some(seg.seq);
+        }
+        // Relative to each side's ISN, as in the demo's diagrams.
+        let rel = |n: SeqNum, isn: Option<SeqNum>| isn.map_or(n.0, |i| n.since(i));
+        let mut line = format!("  {arrow} [{}] seq={}", seg.flags, rel(seg.seq, *own));
+        if seg.flags.contains(Flags::ACK) {
+            line.push_str(&format!(" ack={}", rel(seg.ack, other)));
         }
         line.push_str(&format!(" win={} len={}", seg.window, seg.payload.len()));
         eprintln!("{line}");
@@ -118,6 +131,7 @@ pub fn run<S: Stack>(net: Net, stack: S, open: Open) -> Result<(), Failure> {
                 local,
                 remote: Some(remote),
                 last: None,
+                isn: (None, None),
             };
             tracer.state(&d.stack);
             Some(c)
@@ -135,6 +149,7 @@ pub fn run<S: Stack>(net: Net, stack: S, open: Open) -> Result<(), Failure> {
                 local,
                 remote: None,
                 last: None,
+                isn: (None, None),
             };
             None
         }
