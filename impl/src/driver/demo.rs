@@ -309,12 +309,16 @@ impl<S: Stack> Run<S> {
 
     /// Runs the driver until `done` holds; an error names what it was
     /// waiting for.
-    fn until(&mut self, waiting_for: &str, mut done: impl FnMut(&mut S) -> Step<bool>) -> Step {
+    fn until(
+        &mut self,
+        waiting_for: &str,
+        mut done: impl FnMut(&mut S, Instant) -> Step<bool>,
+    ) -> Step {
         let deadline = self.driver.io.after(STEP_TIMEOUT);
         let mut failure = None;
         let outcome = self
             .driver
-            .run_until(deadline, &mut self.rec, |s| match done(s) {
+            .run_until(deadline, &mut self.rec, |s, now| match done(s, now) {
                 Ok(d) => d,
                 Err(e) => {
                     failure = Some(e);
@@ -340,7 +344,7 @@ impl<S: Stack> Run<S> {
     fn until_synfin(&mut self, state: Option<&str>) -> Step {
         let (l, k) = (self.synfin, self.kernel);
         let what = format!("synfin-tcp to reach {}", state.unwrap_or("CLOSED"));
-        self.until(&what, |s| Ok(s.state_of(l, k) == state))
+        self.until(&what, |s, _| Ok(s.state_of(l, k) == state))
     }
 
     /// Runs until the kernel's socket for the connection is in `state`
@@ -349,7 +353,7 @@ impl<S: Stack> Run<S> {
         let mut diag = SockDiag::new().map_err(io_err("sock_diag"))?;
         let (l, k) = (self.synfin, self.kernel);
         let what = format!("the kernel to reach {state}");
-        self.until(&what, |_| {
+        self.until(&what, |_, _| {
             let now = diag.state_of(k, l).map_err(|e| e.to_string())?;
             Ok(now.map_or("CLOSED", |s| s.name()) == state)
         })
@@ -370,7 +374,7 @@ impl<S: Stack> Run<S> {
         } else {
             format!("the kernel to read {want} bytes")
         };
-        self.until(&what, |_| {
+        self.until(&what, |_, _| {
             let r = kernel::read_available(sock, buf).map_err(|e| e.to_string())?;
             seen_eof |= r.eof;
             Ok(buf.len() >= want && (seen_eof || !eof))
@@ -392,9 +396,8 @@ impl<S: Stack> Run<S> {
         } else {
             format!("synfin-tcp to read {want} bytes")
         };
-        let start = self.now();
-        self.until(&what, |s| {
-            let r = s.recv(start, conn, buf)?;
+        self.until(&what, |s, now| {
+            let r = s.recv(now, conn, buf)?;
             seen_eof |= r.eof;
             if let Some(f) = s.failure(conn) {
                 return Err(f);
@@ -429,7 +432,7 @@ impl<S: Stack> Run<S> {
         let mut accepted = None;
         let (l, k) = (self.synfin, self.kernel);
         let what = "the handshake (synfin-tcp ESTABLISHED, kernel accept())";
-        self.until(what, |s| {
+        self.until(what, |s, _| {
             if let Some(f) = s.failure(conn) {
                 return Err(f);
             }
@@ -714,7 +717,7 @@ fn kernel_connects<S: Stack>(r: &mut Run<S>) -> Step {
     let mut accepted = None;
     r.until(
         "the handshake (synfin-tcp accepts, kernel connect() completes)",
-        |s| {
+        |s, _| {
             if accepted.is_none() {
                 accepted = s.accept();
             }
@@ -784,7 +787,7 @@ fn simultaneous_open<S: Stack>(r: &mut Run<S>) -> Step {
     let conn = r.driver.stack.connect(now, r.synfin, r.kernel)?;
     r.synfin_call("connect()");
     let (l, k) = (r.synfin, r.kernel);
-    r.until("both sides ESTABLISHED", |s| {
+    r.until("both sides ESTABLISHED", |s, _| {
         if let Some(f) = s.failure(conn) {
             return Err(f);
         }
@@ -1049,7 +1052,7 @@ pub fn bench_in<S: Stack>(net: Net, stack: S, n: usize) -> Result<BenchResult, S
                 None
             }
         };
-        d.run_until(deadline, &mut (), |s| {
+        d.run_until(deadline, &mut (), |s, _| {
             if accepted.is_none() {
                 accepted = check(kernel::try_accept(&listener));
             }
@@ -1064,7 +1067,7 @@ pub fn bench_in<S: Stack>(net: Net, stack: S, n: usize) -> Result<BenchResult, S
         d.stack.send(now, conn, &data)?;
         let mut kbuf = Vec::new();
         let ok = d
-            .run_until(d.io.after(STEP_TIMEOUT), &mut (), |_| {
+            .run_until(d.io.after(STEP_TIMEOUT), &mut (), |_, _| {
                 let _ = kernel::read_available(&mut sock, &mut kbuf);
                 kbuf.len() >= data.len()
             })
@@ -1076,7 +1079,7 @@ pub fn bench_in<S: Stack>(net: Net, stack: S, n: usize) -> Result<BenchResult, S
         drop(sock);
         let mut sbuf = Vec::new();
         let ok = d
-            .run_until(d.io.after(STEP_TIMEOUT), &mut (), |s| {
+            .run_until(d.io.after(STEP_TIMEOUT), &mut (), |s, now| {
                 s.recv(now, conn, &mut sbuf).is_ok_and(|r| r.eof) && sbuf.len() >= data.len()
             })
             .map_err(io_err("TUN"))?;
@@ -1088,7 +1091,7 @@ pub fn bench_in<S: Stack>(net: Net, stack: S, n: usize) -> Result<BenchResult, S
         let now = d.now();
         d.stack.close(now, conn)?;
         let ok = d
-            .run_until(d.io.after(STEP_TIMEOUT), &mut (), |s| {
+            .run_until(d.io.after(STEP_TIMEOUT), &mut (), |s, _| {
                 s.state_of(local, kernel_addr).is_none()
             })
             .map_err(io_err("TUN"))?;

@@ -318,17 +318,19 @@ impl<S: Stack> Driver<S> {
         Ok(true)
     }
 
-    /// Runs the loop until `done(stack)` holds or `deadline` passes.
-    /// `done` is checked before the first step and after each one.
+    /// Runs the loop until `done(stack, now)` holds or `deadline` passes.
+    /// `done` is checked before the first step and after each one; it may
+    /// make user calls on the stack at `now` (time never goes backwards).
     pub fn run_until(
         &mut self,
         deadline: Instant,
         obs: &mut impl Observer<S>,
-        mut done: impl FnMut(&mut S) -> bool,
+        mut done: impl FnMut(&mut S, Instant) -> bool,
     ) -> io::Result<RunOutcome> {
         loop {
             self.flush(obs)?;
-            if done(&mut self.stack) {
+            let now = self.io.now();
+            if done(&mut self.stack, now) {
                 return Ok(RunOutcome::Done);
             }
             if self.io.now() >= deadline {
@@ -342,6 +344,6 @@ impl<S: Stack> Driver<S> {
     /// a quiet period or to let retransmissions happen.
     pub fn run_for(&mut self, d: Duration, obs: &mut impl Observer<S>) -> io::Result<()> {
         let deadline = self.io.after(d);
-        self.run_until(deadline, obs, |_| false).map(|_| ())
+        self.run_until(deadline, obs, |_, _| false).map(|_| ())
     }
 }
