@@ -1,0 +1,207 @@
+//! What to check: a preset (the size of the world), a profile (which RFCs the
+//! endpoints follow) and optionally a variant (a deliberately broken design).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Named sizes of the checked world, from unit-test fast to minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// Seconds: one incarnation per host, small budgets. For unit tests.
+    Quick,
+    /// The CI gate: two incarnations with loss, duplication, reordering and retransmission.
+    Default,
+    /// Minutes: more faults, including host crash and reboot.
+    Deep,
+}
+
+/// Which RFCs the endpoints follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// RFC 9293 with RFC 5961 challenge ACKs and RFC 1337 "ignore RST in TIME-WAIT".
+    Rfc9293,
+    /// RFC 793 as first published: in-window RST and SYN reset the connection.
+    Rfc793,
+}
+
+/// A deliberately broken design: each removes one safeguard of TCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// The server is ESTABLISHED on receiving a SYN.
+    TwoWayHandshake,
+    /// The active closer goes to CLOSED after its last ACK.
+    NoTimeWait,
+    /// TIME-WAIT lasts less than 2·MSL.
+    ShortTimeWait,
+    /// Every incarnation starts from the same ISN.
+    FixedIsn,
+    /// A lost SYN is never sent again.
+    NoSynRetransmit,
+    /// A SYN in SYN-SENT is ignored.
+    NoSimultaneousOpen,
+}
+
+macro_rules! names {
+    ($ty:ty { $($v:ident => $name:literal, $about:literal;)* }) => {
+        impl $ty {
+            /// Every value, in the order `synfin list` prints them.
+            pub const ALL: &'static [$ty] = &[$(<$ty>::$v),*];
+            /// The stable command-line name.
+            pub fn name(self) -> &'static str {
+                match self { $(<$ty>::$v => $name),* }
+            }
+            /// One line for `synfin list`.
+            pub fn about(self) -> &'static str {
+                match self { $(<$ty>::$v => $about),* }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                <$ty>::ALL.iter().copied().find(|v| v.name() == s).ok_or_else(|| {
+                    let valid: Vec<_> = <$ty>::ALL.iter().map(|v| v.name()).collect();
+                    format!("unknown {} `{s}`; valid: {}", stringify!($ty).to_lowercase(), valid.join(", "))
+                })
+            }
+        }
+    };
+}
+
+names!(Preset {
+    Quick => "quick", "one incarnation per host, 1 loss, 1 duplicate: seconds";
+    Default => "default", "two incarnations per host, data, 2 losses, 1 duplicate, aborts: the CI gate";
+    Deep => "deep", "default plus a host crash and reboot with quiet time, more budget: minutes";
+});
+
+names!(Profile {
+    Rfc9293 => "rfc9293", "RFC 9293 with RFC 5961 challenge ACKs and RFC 1337 ignore-RST-in-TIME-WAIT";
+    Rfc793 => "rfc793", "RFC 793 as published: in-window RST or SYN resets the connection";
+});
+
+names!(Variant {
+    TwoWayHandshake => "two-way-handshake", "the server is ESTABLISHED on receiving a SYN";
+    NoTimeWait => "no-time-wait", "the active closer goes to CLOSED after its last ACK";
+    ShortTimeWait => "short-time-wait", "TIME-WAIT lasts one tick instead of 2·MSL";
+    FixedIsn => "fixed-isn", "every incarnation starts from the same ISN";
+    NoSynRetransmit => "no-syn-retransmit", "a lost SYN is never sent again";
+    NoSimultaneousOpen => "no-simultaneous-open", "a SYN in SYN-SENT is ignored as a sign the handshake is under way";
+});
+
+impl Variant {
+    /// The property whose shortest counterexample this variant exists to show.
+    pub fn breaks(self) -> &'static str {
+        match self {
+            Variant::TwoWayHandshake => "no-phantom-connection",
+            Variant::NoTimeWait => "orderly-close",
+            Variant::ShortTimeWait => "stream-integrity",
+            Variant::FixedIsn => "stream-integrity",
+            Variant::NoSynRetransmit => "no-stuck-state",
+            Variant::NoSimultaneousOpen => "no-stuck-state",
+        }
+    }
+}
+
+/// Every knob of the model. Built from a preset, a profile and a variant;
+/// tests also build small ones directly.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// Shown in reports and traces.
+    pub preset: Preset,
+    /// RFC 9293 (+5961, +1337) or RFC 793 behaviour.
+    pub profile: Profile,
+    /// The broken design under test, if any.
+    pub variant: Option<Variant>,
+    /// OPENs each host's application may issue (incarnations per host).
+    pub opens: u8,
+    /// Whether host B may also actively open (needed for simultaneous open).
+    pub b_connects: bool,
+    /// Data bytes each host's application may send per incarnation (A, B).
+    /// One direction of data is enough for every hazard and for half-close.
+    pub bytes: [u8; 2],
+    /// Segments the network may lose.
+    pub losses: u8,
+    /// Segments the network may duplicate.
+    pub dups: u8,
+    /// Segments the network may hold past the tick they were sent in (up to MSL).
+    pub delays: u8,
+    /// ABORT calls the applications may issue.
+    pub aborts: u8,
+    /// Host crashes (TCB and TIME-WAIT lost, then quiet time).
+    pub crashes: u8,
+    /// Maximum segment lifetime, in ticks: a segment is undeliverable once this old.
+    pub msl: u8,
+    /// Initial retransmission timeout, in ticks; doubled per retry.
+    pub rto: u8,
+    /// Retransmissions before giving up (SYN and FIN alike).
+    pub retries: u8,
+    /// Receive window, in sequence numbers.
+    pub window: u8,
+    /// The ISN clock: it advances `isn_rate` numbers per tick.
+    pub isn_rate: u8,
+    /// Ticks after which the ISN clock is certainly past every old number;
+    /// the model's clock saturates there.
+    pub clock_cap: u8,
+}
+
+impl Config {
+    /// The configuration `synfin check` runs.
+    pub fn new(preset: Preset, profile: Profile, variant: Option<Variant>) -> Config {
+        let mut c = Config {
+            preset,
+            profile,
+            variant,
+            opens: 1,
+            b_connects: true,
+            bytes: [1, 0],
+            losses: 1,
+            dups: 1,
+            delays: 1,
+            aborts: 1,
+            crashes: 0,
+            msl: 2,
+            rto: 1,
+            retries: 2,
+            window: 2,
+            isn_rate: 1,
+            clock_cap: 4,
+        };
+        match preset {
+            Preset::Quick => {
+                c.dups = 0;
+                c.delays = 0;
+            }
+            Preset::Default => {
+                c.opens = 2;
+            }
+            Preset::Deep => {
+                c.opens = 2;
+                c.losses = 2;
+                c.crashes = 1;
+            }
+        }
+        c
+    }
+
+    /// TIME-WAIT length in ticks: 2·MSL, or less in the broken variants.
+    pub fn time_wait(&self) -> u8 {
+        match self.variant {
+            Some(Variant::ShortTimeWait) => 1,
+            _ => 2 * self.msl,
+        }
+    }
+
+    /// True when `v` is the variant under check.
+    pub fn is(&self, v: Variant) -> bool {
+        self.variant == Some(v)
+    }
+
+    /// RFC 5961 challenge ACKs and RFC 1337 F1.
+    pub fn rfc9293(&self) -> bool {
+        self.profile == Profile::Rfc9293
+    }
+}

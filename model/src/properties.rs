@@ -1,0 +1,211 @@
+//! The properties checked on every reachable state: 8 safety properties
+//! (`always`) and 10 named scenarios (`sometimes`).
+//!
+//! Properties that are about a transition rather than a state
+//! (no-phantom-connection, stream-integrity, orderly-close, rfc-transitions,
+//! time-wait-2msl) are decided by a monitor when the transition happens, which
+//! sets a bit in [`Sys::broken`]; the property reads the bit.
+
+use crate::system::{monitor, Sys, A, B};
+use crate::tcb::{End, St};
+use crate::TcpModel;
+
+/// Whether a property must always hold or must sometimes hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// Safety: holds in every reachable state.
+    Always,
+    /// Reachability: a named scenario some reachable state shows.
+    Sometimes,
+}
+
+/// A named property: statement, RFC reference, and its predicate.
+pub struct Prop {
+    /// Stable name, as in design.md.
+    pub name: &'static str,
+    /// Always or sometimes.
+    pub expectation: Expectation,
+    /// One-line statement.
+    pub statement: &'static str,
+    /// Where the RFCs say so.
+    pub reference: &'static str,
+    /// The predicate on a state.
+    pub holds: fn(&TcpModel, &Sys) -> bool,
+}
+
+macro_rules! props {
+    ($($name:literal, $exp:ident, $fn:ident, $reference:literal, $statement:literal;)*) => {
+        /// Every property, safety first, in a fixed order.
+        pub const ALL: &[Prop] = &[$(Prop {
+            name: $name,
+            expectation: Expectation::$exp,
+            statement: $statement,
+            reference: $reference,
+            holds: $fn,
+        }),*];
+    };
+}
+
+props! {
+    "handshake-agreement", Always, handshake_agreement, "RFC 9293 §3.4, §3.5",
+        "in a synchronized state, an endpoint's IRS is the peer's ISS of the same incarnation";
+    "no-phantom-connection", Always, no_phantom_connection, "RFC 9293 §3.5 (Figure 9), RFC 793 p. 32",
+        "an endpoint is ESTABLISHED only if its peer asked for this connection in this incarnation";
+    "stream-integrity", Always, stream_integrity, "RFC 9293 §3.4, §3.4.1, §3.6.1",
+        "what an application received is a prefix of what its peer sent in the same incarnation";
+    "orderly-close", Always, orderly_close, "RFC 9293 §3.6, §3.6.1 (MUST-13)",
+        "a graceful close that ends in CLOSED means every byte and both FINs were delivered and acknowledged";
+    "rfc-transitions", Always, rfc_transitions, "RFC 9293 §3.3.2 Figure 5 and notes",
+        "every state change is an edge of RFC 9293 Figure 5 or its notes";
+    "sequence-accounting", Always, sequence_accounting, "RFC 9293 §3.4",
+        "SYN and FIN consume one number each, a bare ACK none; no endpoint acknowledges a number never sent";
+    "no-stuck-state", Always, no_stuck_state, "RFC 9293 §3.8.3 (R2), §3.10.8",
+        "when nothing is in flight and no timer runs, each endpoint is CLOSED, LISTEN, or synchronized with nothing outstanding";
+    "time-wait-2msl", Always, time_wait_2msl, "RFC 9293 §3.6.1 (MUST-13)",
+        "an endpoint leaves TIME-WAIT for CLOSED only after 2·MSL with no retransmitted FIN";
+    "three-way-handshake", Sometimes, three_way_handshake, "RFC 9293 §3.5 Figure 6",
+        "an active and a passive OPEN meet: both ESTABLISHED";
+    "four-way-teardown", Sometimes, four_way_teardown, "RFC 9293 §3.6 Figure 12",
+        "one side in TIME-WAIT, the other CLOSED through LAST-ACK";
+    "half-close", Sometimes, half_close, "RFC 9293 §3.6",
+        "an application receives data after it has closed its own direction";
+    "simultaneous-open", Sometimes, simultaneous_open, "RFC 9293 §3.5 Figure 7 (MUST-10)",
+        "two active OPENs cross: both ESTABLISHED through SYN-RECEIVED";
+    "simultaneous-close", Sometimes, simultaneous_close, "RFC 9293 §3.6 Figure 13",
+        "two FINs cross: an endpoint in CLOSING";
+    "syn-retransmit-backoff", Sometimes, syn_retransmit_backoff, "RFC 6298 (5.5), RFC 9293 §3.8.1",
+        "a SYN retransmitted twice, the interval doubling";
+    "connect-timeout", Sometimes, connect_timeout, "RFC 9293 §3.8.3 (R2 for SYN)",
+        "an active OPEN gives up after its retry limit";
+    "stale-syn-rejected", Sometimes, stale_syn_rejected, "RFC 9293 §3.5 Figure 9",
+        "an old duplicate SYN is refused by RST and the listener returns to LISTEN";
+    "time-wait-reacks-fin", Sometimes, time_wait_reacks_fin, "RFC 9293 §3.10.7.4 (TIME-WAIT)",
+        "TIME-WAIT acknowledges a retransmitted FIN and restarts 2·MSL";
+    "abort-reset", Sometimes, abort_reset, "RFC 9293 §3.10.5",
+        "ABORT sends a RST and the peer's connection is reset";
+}
+
+/// Look a property up by name.
+pub fn by_name(name: &str) -> Option<&'static Prop> {
+    ALL.iter().find(|p| p.name == name)
+}
+
+fn both(f: impl Fn(usize, usize) -> bool) -> bool {
+    f(A, B) && f(B, A)
+}
+
+fn either(f: impl Fn(usize, usize) -> bool) -> bool {
+    f(A, B) || f(B, A)
+}
+
+fn handshake_agreement(_: &TcpModel, s: &Sys) -> bool {
+    both(|x, y| {
+        let (hx, hy) = (&s.hosts[x], &s.hosts[y]);
+        let paired = hx.state.synchronized()
+            && hy.state.synchronized()
+            && hy.peer_inc == hx.inc
+            && hx.peer_inc == hy.inc;
+        !paired || (hx.irs == hy.iss && hy.irs == hx.iss)
+    })
+}
+
+fn no_phantom_connection(_: &TcpModel, s: &Sys) -> bool {
+    s.broken & monitor::PHANTOM == 0
+}
+
+fn stream_integrity(_: &TcpModel, s: &Sys) -> bool {
+    s.broken & monitor::STREAM == 0
+}
+
+fn orderly_close(_: &TcpModel, s: &Sys) -> bool {
+    s.broken & monitor::ORDERLY == 0
+}
+
+fn rfc_transitions(_: &TcpModel, s: &Sys) -> bool {
+    s.broken & monitor::TRANSITION == 0
+}
+
+fn sequence_accounting(_: &TcpModel, s: &Sys) -> bool {
+    both(|x, y| {
+        let (h, p) = (&s.hosts[x], &s.hosts[y]);
+        if matches!(h.state, St::Closed | St::Listen) {
+            return true;
+        }
+        let used = 1 + h.sent + u8::from(h.state.fin_sent());
+        let own = h.snd_nxt == h.iss + used && h.snd_una <= h.snd_nxt;
+        // We may acknowledge only what the peer incarnation we talk to sent.
+        let peer_live = p.inc == h.peer_inc && !matches!(p.state, St::Closed | St::Listen);
+        let acked_sent = !peer_live || h.rcv_nxt <= p.snd_nxt;
+        own && acked_sent
+    })
+}
+
+fn no_stuck_state(_: &TcpModel, s: &Sys) -> bool {
+    !s.quiescent()
+        || s.hosts.iter().all(|h| match h.state {
+            St::Closed | St::Listen => true,
+            St::Established | St::CloseWait | St::FinWait2 => h.idle(),
+            _ => false,
+        })
+}
+
+fn time_wait_2msl(_: &TcpModel, s: &Sys) -> bool {
+    s.broken & monitor::TIME_WAIT == 0
+}
+
+fn three_way_handshake(_: &TcpModel, s: &Sys) -> bool {
+    let (a, b) = (&s.hosts[A], &s.hosts[B]);
+    a.state == St::Established && b.state == St::Established && b.passive && !a.passive
+}
+
+fn four_way_teardown(_: &TcpModel, s: &Sys) -> bool {
+    either(|x, y| {
+        s.hosts[x].state == St::TimeWait
+            && s.hosts[y].state == St::Closed
+            && s.hosts[y].end == End::Orderly
+    })
+}
+
+fn half_close(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts.iter().any(|h| h.read_after_close)
+}
+
+fn simultaneous_open(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts
+        .iter()
+        .all(|h| h.state == St::Established && !h.passive)
+}
+
+fn simultaneous_close(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts.iter().any(|h| h.state == St::Closing)
+}
+
+fn syn_retransmit_backoff(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts
+        .iter()
+        .any(|h| h.state == St::SynSent && h.retries >= 2)
+}
+
+fn connect_timeout(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts
+        .iter()
+        .any(|h| h.state == St::Closed && h.end == End::ConnectTimeout)
+}
+
+fn stale_syn_rejected(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts
+        .iter()
+        .any(|h| h.state == St::Listen && h.end == End::StaleRejected)
+}
+
+fn time_wait_reacks_fin(_: &TcpModel, s: &Sys) -> bool {
+    s.hosts.iter().any(|h| h.state == St::TimeWait && h.reacked)
+}
+
+fn abort_reset(_: &TcpModel, s: &Sys) -> bool {
+    either(|x, y| {
+        s.hosts[x].end == End::Reset
+            && s.hosts[x].state == St::Closed
+            && s.hosts[y].end == End::Aborted
+    })
+}

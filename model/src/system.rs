@@ -1,0 +1,489 @@
+//! The checked system: two hosts, the network between them, a clock, fault
+//! budgets, and the monitors that record a property broken by a transition.
+//!
+//! `actions` lists, in a fixed order, every application call, delivery,
+//! loss, duplication, timer expiry, tick and crash enabled in a state;
+//! `next_state` applies one. Segment arrival itself is in `arrive.rs`.
+
+use crate::config::{Config, Variant};
+use crate::segment::{Ctl, Seg};
+use crate::tcb::{End, Host, St};
+
+/// Host A: its application only connects.
+pub const A: usize = 0;
+/// Host B: its application listens, and may also connect.
+pub const B: usize = 1;
+
+/// Bits of [`Sys::broken`]: a transition broke the named property.
+pub mod monitor {
+    /// `no-phantom-connection`.
+    pub const PHANTOM: u8 = 1;
+    /// `stream-integrity`.
+    pub const STREAM: u8 = 2;
+    /// `orderly-close`.
+    pub const ORDERLY: u8 = 4;
+    /// `rfc-transitions`.
+    pub const TRANSITION: u8 = 8;
+    /// `time-wait-2msl`.
+    pub const TIME_WAIT: u8 = 16;
+}
+
+/// One state of the whole system.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Sys {
+    /// Host A and host B.
+    pub hosts: [Host; 2],
+    /// Segments in flight: a sorted multiset.
+    pub net: Vec<Seg>,
+    /// Remaining loss budget.
+    pub losses: u8,
+    /// Remaining duplication budget.
+    pub dups: u8,
+    /// Remaining budget of segments held past a tick.
+    pub delays: u8,
+    /// Remaining ABORT calls.
+    pub aborts: u8,
+    /// Remaining crashes.
+    pub crashes: u8,
+    /// Ghost: some application aborted or cancelled, a host crashed, or a
+    /// connection timed out. `orderly-close` promises nothing after that.
+    pub rude: bool,
+    /// Monitor bits: properties a transition has broken (see [`monitor`]).
+    pub broken: u8,
+}
+
+/// One step of the system.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Action {
+    /// Passive OPEN (§3.10.1).
+    Listen(usize),
+    /// Active OPEN (§3.10.1).
+    Connect(usize),
+    /// SEND of one byte (§3.10.2).
+    Send(usize),
+    /// CLOSE (§3.10.4).
+    Close(usize),
+    /// ABORT (§3.10.5).
+    Abort(usize),
+    /// The network delivers a copy of this segment.
+    Deliver(Seg),
+    /// The network loses a copy of this segment.
+    Lose(Seg),
+    /// The network duplicates this segment: one copy arrives now, the other
+    /// stays in flight.
+    Duplicate(Seg),
+    /// The network holds this segment back past the end of the tick.
+    Delay(Seg),
+    /// The host's timer expires (§3.10.8).
+    Timeout(usize),
+    /// Time passes by one tick; segments reaching MSL age die.
+    Tick,
+    /// The host crashes and reboots, losing its TCB.
+    Crash(usize),
+}
+
+impl Action {
+    /// The host an application call or timer belongs to, or the receiver of a delivery.
+    pub fn host(&self) -> Option<usize> {
+        match *self {
+            Action::Listen(h)
+            | Action::Connect(h)
+            | Action::Send(h)
+            | Action::Close(h)
+            | Action::Abort(h)
+            | Action::Timeout(h)
+            | Action::Crash(h) => Some(h),
+            Action::Deliver(s) | Action::Duplicate(s) | Action::Delay(s) => {
+                Some(1 - s.from as usize)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The host's letter.
+pub fn name(h: usize) -> char {
+    if h == A {
+        'A'
+    } else {
+        'B'
+    }
+}
+
+impl Sys {
+    /// Both hosts CLOSED, nothing in flight, full budgets.
+    pub fn initial(cfg: &Config) -> Sys {
+        Sys {
+            // Distinct ISN bases make diagrams easy to read: A counts from 0, B from 100.
+            hosts: [Host::new(cfg.opens, 0), Host::new(cfg.opens, 100)],
+            net: Vec::new(),
+            losses: cfg.losses,
+            dups: cfg.dups,
+            delays: cfg.delays,
+            aborts: cfg.aborts,
+            crashes: cfg.crashes,
+            rude: false,
+            broken: 0,
+        }
+    }
+
+    /// No segment in flight and no timer pending: only an application call
+    /// can change anything.
+    pub fn quiescent(&self) -> bool {
+        self.net.is_empty() && self.hosts.iter().all(|h| h.timer.is_none())
+    }
+
+    /// Every enabled action, in a fixed order.
+    pub fn actions(&self, cfg: &Config, out: &mut Vec<Action>) {
+        for h in [A, B] {
+            let host = &self.hosts[h];
+            let can_open = host.state == St::Closed
+                && host.opens_left > 0
+                && host.timer.is_none()
+                && host.may_reuse(cfg);
+            if can_open && h == B {
+                out.push(Action::Listen(h));
+            }
+            if can_open && (h == A || cfg.b_connects) {
+                out.push(Action::Connect(h));
+            }
+            if matches!(host.state, St::Established | St::CloseWait)
+                && host.sent < cfg.bytes[h]
+                && !host.closed
+            {
+                out.push(Action::Send(h));
+            }
+            if matches!(
+                host.state,
+                St::Listen | St::SynSent | St::SynReceived | St::Established | St::CloseWait
+            ) {
+                out.push(Action::Close(h));
+            }
+            if h == A && host.state != St::Closed && self.aborts > 0 {
+                out.push(Action::Abort(h));
+            }
+        }
+        for (i, seg) in self.net.iter().enumerate() {
+            // Identical copies lead to identical states: offer each once.
+            if i > 0 && self.net[i - 1] == *seg {
+                continue;
+            }
+            out.push(Action::Deliver(*seg));
+            if self.losses > 0 {
+                out.push(Action::Lose(*seg));
+            }
+            if self.dups > 0 {
+                out.push(Action::Duplicate(*seg));
+            }
+            // Old duplicates that matter carry sequence space: SYN, FIN or data.
+            if self.delays > 0 && !seg.late && seg.len() > 0 {
+                out.push(Action::Delay(*seg));
+            }
+        }
+        let mut pending = false;
+        let mut due = false;
+        for h in [A, B] {
+            if let Some(t) = self.hosts[h].timer {
+                pending = true;
+                if t == 0 {
+                    due = true;
+                    out.push(Action::Timeout(h));
+                }
+            }
+        }
+        // Time passes while a timer runs or an application waits to reopen;
+        // within a tick the network delivers, loses or delays every segment.
+        let waiting = self
+            .hosts
+            .iter()
+            .any(|h| h.state == St::Closed && h.opens_left > 0 && !h.may_reuse(cfg));
+        if (pending || waiting) && !due && self.net.iter().all(|s| s.late) {
+            out.push(Action::Tick);
+        }
+        if self.crashes > 0 {
+            for h in [A, B] {
+                if self.hosts[h].state != St::Closed {
+                    out.push(Action::Crash(h));
+                }
+            }
+        }
+    }
+
+    /// Apply one action.
+    pub fn step(&mut self, cfg: &Config, action: Action) {
+        let before = [self.hosts[A].state, self.hosts[B].state];
+        match action {
+            Action::Listen(h) => self.open(cfg, h, St::Listen),
+            Action::Connect(h) => self.open(cfg, h, St::SynSent),
+            Action::Send(h) => self.send_byte(cfg, h),
+            Action::Close(h) => self.close(cfg, h),
+            Action::Abort(h) => self.abort(h),
+            Action::Deliver(seg) => {
+                self.take(seg);
+                self.arrive(cfg, 1 - seg.from as usize, seg);
+            }
+            Action::Lose(seg) => {
+                self.take(seg);
+                self.losses -= 1;
+            }
+            Action::Duplicate(seg) => {
+                self.dups -= 1;
+                self.arrive(cfg, 1 - seg.from as usize, seg);
+            }
+            Action::Delay(seg) => {
+                self.take(seg);
+                self.delays -= 1;
+                self.put(Seg { late: true, ..seg });
+            }
+            Action::Timeout(h) => self.timeout(cfg, h),
+            Action::Tick => {
+                for host in &mut self.hosts {
+                    if let Some(t) = &mut host.timer {
+                        *t -= 1;
+                    }
+                    host.clock = (host.clock + 1).min(cfg.clock_cap);
+                    if host.state == St::TimeWait {
+                        host.tw_age += 1;
+                    }
+                }
+                for seg in &mut self.net {
+                    seg.age += 1;
+                }
+                self.net.retain(|s| s.age < cfg.msl);
+            }
+            Action::Crash(h) => {
+                self.crashes -= 1;
+                self.rude = true;
+                self.hosts[h].delete_tcb(End::Crashed);
+                // RFC 9293 §3.4.3: keep quiet for MSL after a reboot.
+                self.hosts[h].timer = Some(cfg.msl);
+            }
+        }
+        for host in &mut self.hosts {
+            host.forget_unused_clock();
+        }
+        for h in [A, B] {
+            let after = self.hosts[h].state;
+            if !rfc_edge(before[h], after) && !matches!(action, Action::Crash(_)) {
+                self.broken |= monitor::TRANSITION;
+            }
+        }
+    }
+
+    fn take(&mut self, seg: Seg) {
+        let i = self
+            .net
+            .iter()
+            .position(|s| *s == seg)
+            .expect("segment in flight");
+        self.net.remove(i);
+    }
+
+    fn put(&mut self, seg: Seg) {
+        let i = self.net.partition_point(|s| *s < seg);
+        self.net.insert(i, seg);
+    }
+
+    /// Send a segment from host `h` now.
+    pub(crate) fn emit(&mut self, h: usize, ctl: Ctl, seq: u8, ack: u8, data: bool, g_idx: u8) {
+        let seg = Seg {
+            from: h as u8,
+            seq,
+            ack,
+            ctl,
+            data,
+            late: false,
+            age: 0,
+            g_inc: self.hosts[h].inc,
+            g_idx,
+        };
+        self.put(seg);
+    }
+
+    /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
+    pub(crate) fn emit_ack(&mut self, h: usize) {
+        let (seq, ack) = (self.hosts[h].snd_nxt, self.hosts[h].rcv_nxt);
+        self.emit(h, Ctl::ACK, seq, ack, false, 0);
+    }
+
+    /// The ISS for a new connection: the clock-driven rule of RFC 9293 §3.4.1,
+    /// or a constant in the `fixed-isn` variant.
+    pub(crate) fn choose_iss(&mut self, cfg: &Config, h: usize) -> u8 {
+        let host = &mut self.hosts[h];
+        if cfg.is(Variant::FixedIsn) {
+            return if h == A { 0 } else { 100 };
+        }
+        host.isn_last += cfg.isn_rate * host.clock;
+        host.clock = 0;
+        host.isn_last
+    }
+
+    /// OPEN (§3.10.1): a new incarnation, passive (LISTEN) or active (SYN-SENT).
+    fn open(&mut self, cfg: &Config, h: usize, to: St) {
+        let host = &mut self.hosts[h];
+        *host = host.fresh(to);
+        host.opens_left -= 1;
+        host.inc += 1;
+        host.passive = to == St::Listen;
+        if to == St::SynSent {
+            let iss = self.choose_iss(cfg, h);
+            let host = &mut self.hosts[h];
+            host.iss = iss;
+            host.snd_una = iss;
+            host.snd_nxt = iss + 1;
+            host.timer = Some(cfg.rto);
+            self.emit(h, Ctl::SYN, iss, 0, false, 0);
+        }
+    }
+
+    /// SEND of one byte in ESTABLISHED or CLOSE-WAIT (§3.10.2).
+    fn send_byte(&mut self, cfg: &Config, h: usize) {
+        let host = &mut self.hosts[h];
+        let (seq, ack, idx) = (host.snd_nxt, host.rcv_nxt, host.sent);
+        host.snd_nxt += 1;
+        host.sent += 1;
+        if host.timer.is_none() {
+            host.timer = Some(cfg.rto);
+            host.retries = 0;
+        }
+        self.emit(h, Ctl::ACK, seq, ack, true, idx);
+    }
+
+    /// Queue our FIN after all data (§3.10.4).
+    fn send_fin(&mut self, cfg: &Config, h: usize) {
+        let host = &mut self.hosts[h];
+        let (seq, ack, idx) = (host.snd_nxt, host.rcv_nxt, host.sent);
+        host.snd_nxt += 1;
+        if host.timer.is_none() {
+            host.timer = Some(cfg.rto);
+            host.retries = 0;
+        }
+        self.emit(h, Ctl::FIN | Ctl::ACK, seq, ack, false, idx);
+    }
+
+    /// CLOSE (§3.10.4).
+    fn close(&mut self, cfg: &Config, h: usize) {
+        let host = &mut self.hosts[h];
+        match host.state {
+            St::Listen => host.delete_tcb(End::Cancelled),
+            St::SynSent => {
+                host.delete_tcb(End::Cancelled);
+                self.rude = true;
+            }
+            St::SynReceived | St::Established => {
+                host.closed = true;
+                host.state = St::FinWait1;
+                self.send_fin(cfg, h);
+            }
+            St::CloseWait => {
+                host.closed = true;
+                host.state = St::LastAck;
+                self.send_fin(cfg, h);
+            }
+            _ => unreachable!("CLOSE is offered only where it changes state"),
+        }
+    }
+
+    /// ABORT (§3.10.5).
+    fn abort(&mut self, h: usize) {
+        self.aborts -= 1;
+        self.rude = true;
+        let host = &self.hosts[h];
+        if matches!(
+            host.state,
+            St::SynReceived | St::Established | St::FinWait1 | St::FinWait2 | St::CloseWait
+        ) {
+            // <SEQ=SND.NXT><CTL=RST>; ghost index 1 marks an ABORT's RST.
+            let seq = host.snd_nxt;
+            self.emit(h, Ctl::RST, seq, 0, false, 1);
+        }
+        self.hosts[h].delete_tcb(End::Aborted);
+    }
+
+    /// A timer expired (§3.10.8).
+    fn timeout(&mut self, cfg: &Config, h: usize) {
+        let host = &mut self.hosts[h];
+        host.timer = None;
+        match host.state {
+            // The quiet time after a reboot is over.
+            St::Closed => {}
+            St::TimeWait => {
+                if host.tw_age < 2 * cfg.msl {
+                    self.broken |= monitor::TIME_WAIT;
+                }
+                host.delete_tcb(End::TimeWaitDone);
+            }
+            _ if host.retries == cfg.retries => self.give_up(h),
+            St::SynSent if cfg.is(Variant::NoSynRetransmit) => {}
+            _ => {
+                host.retries += 1;
+                host.timer = Some(cfg.rto << host.retries);
+                self.retransmit(h);
+            }
+        }
+    }
+
+    /// R2 reached (§3.8.3): give up on the connection.
+    fn give_up(&mut self, h: usize) {
+        self.rude = true;
+        let host = &mut self.hosts[h];
+        match host.state {
+            St::SynReceived if host.passive => self.back_to_listen(h, End::TimedOut),
+            St::SynSent => host.delete_tcb(End::ConnectTimeout),
+            _ => host.delete_tcb(End::TimedOut),
+        }
+    }
+
+    /// Resend the head of the retransmission queue: SYN, data byte, or FIN.
+    fn retransmit(&mut self, h: usize) {
+        let host = &self.hosts[h];
+        let una = host.snd_una;
+        if una == host.iss {
+            let (ctl, ack) = if host.state == St::SynSent {
+                (Ctl::SYN, 0)
+            } else {
+                (Ctl::SYN | Ctl::ACK, host.rcv_nxt)
+            };
+            self.emit(h, ctl, una, ack, false, 0);
+        } else if una < host.iss + 1 + host.sent {
+            let idx = una - host.iss - 1;
+            let ack = host.rcv_nxt;
+            self.emit(h, Ctl::ACK, una, ack, true, idx);
+        } else {
+            let (ack, idx) = (host.rcv_nxt, host.sent);
+            self.emit(h, Ctl::FIN | Ctl::ACK, una, ack, false, idx);
+        }
+    }
+
+    /// A passive SYN-RECEIVED returns to LISTEN (§3.10.7.4), keeping its incarnation.
+    pub(crate) fn back_to_listen(&mut self, h: usize, end: End) {
+        let host = &mut self.hosts[h];
+        *host = host.fresh(St::Listen);
+        host.passive = true;
+        host.end = end;
+    }
+}
+
+/// Is `from → to` an edge of RFC 9293 Figure 5 or its notes? Some edges are
+/// two steps of one segment's processing (an ACK and a FIN together).
+pub fn rfc_edge(from: St, to: St) -> bool {
+    use St::*;
+    from == to
+        || matches!(
+            (from, to),
+            (Closed, Listen | SynSent)
+                | (Listen, SynReceived | SynSent | Closed)
+                | (SynSent, SynReceived | Established | Closed)
+                | (
+                    SynReceived,
+                    Established | FinWait1 | Listen | Closed | CloseWait
+                )
+                | (Established, FinWait1 | CloseWait | Closed)
+                | (FinWait1, FinWait2 | Closing | TimeWait | Closed)
+                | (FinWait2, TimeWait | Closed)
+                | (CloseWait, LastAck | Closed)
+                | (Closing, TimeWait | Closed)
+                | (LastAck, Closed)
+                | (TimeWait, Closed)
+        )
+}

@@ -1,0 +1,260 @@
+//! One host: its application's budget, its TCB (RFC 9293 §3.3.1 names), and
+//! the ghost fields properties read. Protocol logic never reads a ghost.
+
+use std::fmt;
+
+use crate::config::{Config, Variant};
+
+/// The 11 connection states of RFC 9293 §3.3.2.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[allow(missing_docs)]
+pub enum St {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl St {
+    /// Every state, in RFC order.
+    pub const ALL: [St; 11] = [
+        St::Closed,
+        St::Listen,
+        St::SynSent,
+        St::SynReceived,
+        St::Established,
+        St::FinWait1,
+        St::FinWait2,
+        St::CloseWait,
+        St::Closing,
+        St::LastAck,
+        St::TimeWait,
+    ];
+
+    /// The RFC spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            St::Closed => "CLOSED",
+            St::Listen => "LISTEN",
+            St::SynSent => "SYN-SENT",
+            St::SynReceived => "SYN-RECEIVED",
+            St::Established => "ESTABLISHED",
+            St::FinWait1 => "FIN-WAIT-1",
+            St::FinWait2 => "FIN-WAIT-2",
+            St::CloseWait => "CLOSE-WAIT",
+            St::Closing => "CLOSING",
+            St::LastAck => "LAST-ACK",
+            St::TimeWait => "TIME-WAIT",
+        }
+    }
+
+    /// Synchronized states (RFC 9293 §3.5.2): ESTABLISHED and every later one.
+    pub fn synchronized(self) -> bool {
+        self >= St::Established
+    }
+
+    /// States in which our FIN has been sent.
+    pub fn fin_sent(self) -> bool {
+        matches!(
+            self,
+            St::FinWait1 | St::FinWait2 | St::Closing | St::LastAck | St::TimeWait
+        )
+    }
+
+    /// States in which the peer's FIN has been received.
+    pub fn fin_received(self) -> bool {
+        matches!(
+            self,
+            St::CloseWait | St::Closing | St::LastAck | St::TimeWait
+        )
+    }
+}
+
+impl fmt::Display for St {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a host's latest incarnation ended. Ghost: read by properties and scenarios.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+#[allow(missing_docs)]
+pub enum End {
+    #[default]
+    None,
+    /// The application closed a LISTEN or SYN-SENT.
+    Cancelled,
+    /// LAST-ACK acknowledged (or, without TIME-WAIT, the active closer's last ACK sent).
+    Orderly,
+    /// TIME-WAIT expired.
+    TimeWaitDone,
+    /// A RST was accepted.
+    Reset,
+    /// A passive SYN-RECEIVED returned to LISTEN on a RST answering a stale SYN.
+    StaleRejected,
+    /// SYN-SENT reached the retry limit (connection-establishment timeout).
+    ConnectTimeout,
+    /// A synchronized connection reached the retry limit.
+    TimedOut,
+    /// The application aborted.
+    Aborted,
+    /// The host crashed.
+    Crashed,
+}
+
+/// One host: application budget, TCB, ghosts.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Host {
+    /// RFC 9293 connection state.
+    pub state: St,
+    /// MUST-11: SYN-RECEIVED (and what follows) came from a passive OPEN.
+    pub passive: bool,
+    /// Initial send sequence number.
+    pub iss: u8,
+    /// Initial receive sequence number.
+    pub irs: u8,
+    /// Oldest unacknowledged sequence number.
+    pub snd_una: u8,
+    /// Next sequence number to send.
+    pub snd_nxt: u8,
+    /// Next sequence number expected.
+    pub rcv_nxt: u8,
+    /// Data bytes the application has sent in this incarnation.
+    pub sent: u8,
+    /// Retransmissions of the current head of the queue.
+    pub retries: u8,
+    /// Ticks until the one running timer expires: retransmission,
+    /// TIME-WAIT, or in CLOSED the quiet time after a reboot.
+    pub timer: Option<u8>,
+    /// The ISN generator: the last ISS this host chose (kept across incarnations).
+    pub isn_last: u8,
+    /// The ISN generator: ticks since `isn_last` was chosen, saturating.
+    pub clock: u8,
+    /// Sequence numbers the previous incarnation consumed.
+    pub used: u8,
+    /// OPEN calls the application has left.
+    pub opens_left: u8,
+    /// Ghost: incarnation number (1 for the first OPEN).
+    pub inc: u8,
+    /// Ghost: the peer incarnation whose SYN set our IRS (0 for none).
+    pub peer_inc: u8,
+    /// Ghost: for each of our incarnations, the peer incarnation whose SYN it accepted.
+    pub met: [u8; 4],
+    /// Ghost: bytes delivered to the application in this incarnation.
+    pub delivered: u8,
+    /// Ghost: the peer's FIN was delivered to the application (end of stream).
+    pub eof: bool,
+    /// Ghost: the application called CLOSE in this incarnation.
+    pub closed: bool,
+    /// Ghost: the application received a byte after it had called CLOSE (half-close).
+    pub read_after_close: bool,
+    /// Ghost: a retransmitted FIN was acknowledged in TIME-WAIT.
+    pub reacked: bool,
+    /// Ghost: ticks since TIME-WAIT started or last restarted.
+    pub tw_age: u8,
+    /// Ghost: how the latest incarnation ended.
+    pub end: End,
+}
+
+impl Host {
+    /// A host with no TCB, `opens` OPEN calls to make, and an ISN generator at `isn`.
+    pub fn new(opens: u8, isn: u8) -> Host {
+        Host {
+            state: St::Closed,
+            passive: false,
+            iss: 0,
+            irs: 0,
+            snd_una: 0,
+            snd_nxt: 0,
+            rcv_nxt: 0,
+            sent: 0,
+            retries: 0,
+            timer: None,
+            isn_last: isn,
+            clock: 0,
+            used: 0,
+            opens_left: opens,
+            inc: 0,
+            peer_inc: 0,
+            met: [0; 4],
+            delivered: 0,
+            eof: false,
+            closed: false,
+            read_after_close: false,
+            reacked: false,
+            tw_age: 0,
+            end: End::None,
+        }
+    }
+
+    /// A new TCB in `state` for the same host: keeps the budget, the ISN
+    /// generator and the ghosts that outlive an incarnation.
+    pub fn fresh(&self, state: St) -> Host {
+        Host {
+            state,
+            opens_left: self.opens_left,
+            inc: self.inc,
+            met: self.met,
+            isn_last: self.isn_last,
+            clock: self.clock,
+            used: self.used,
+            end: self.end,
+            ..Host::new(0, 0)
+        }
+    }
+
+    /// May the application open a new incarnation? RFC 9293 §3.4.1 relies on
+    /// the ISN clock running ahead of an old incarnation's sequence numbers;
+    /// TIME-WAIT covers the case where it did not. So a host reuses the
+    /// 4-tuple at once after an orderly close (TIME-WAIT, or LAST-ACK whose
+    /// peer holds TIME-WAIT), and otherwise once its ISN clock has passed
+    /// every number its last incarnation used. A fixed ISN has no clock to
+    /// wait for.
+    pub fn may_reuse(&self, cfg: &Config) -> bool {
+        matches!(self.end, End::TimeWaitDone | End::Orderly)
+            || cfg.is(Variant::FixedIsn)
+            || cfg.isn_rate * self.clock >= self.used
+    }
+
+    /// A host that will never choose another ISS has no use for its ISN
+    /// generator; zeroing it merges states that differ only there.
+    pub fn forget_unused_clock(&mut self) {
+        if self.opens_left == 0 && self.state != St::Listen {
+            self.clock = 0;
+            self.used = 0;
+        }
+    }
+
+    /// Nothing sent is unacknowledged.
+    pub fn idle(&self) -> bool {
+        self.snd_una == self.snd_nxt
+    }
+
+    /// Forget the TCB (RFC: "delete the TCB"); keep the budget and the
+    /// ghosts that outlive an incarnation.
+    pub fn delete_tcb(&mut self, end: End) {
+        let used = if self.state == St::Listen {
+            0
+        } else {
+            self.snd_nxt - self.iss
+        };
+        let keep = Host {
+            isn_last: self.isn_last,
+            clock: self.clock,
+            used,
+            opens_left: self.opens_left,
+            inc: self.inc,
+            met: self.met,
+            end,
+            ..Host::new(0, 0)
+        };
+        *self = keep;
+    }
+}
