@@ -18,6 +18,7 @@ pub mod render;
 pub mod segment;
 pub mod system;
 pub mod tcb;
+pub mod trace;
 
 use stateright::{Model, Property};
 

@@ -45,6 +45,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write conformance traces (synfin-trace/1), one file per trace.
+    Export(synfin_model::trace::ExportArgs),
     /// List properties, scenarios, variants, presets and profiles.
     List {
         /// Print one JSON object instead of text.
@@ -140,6 +142,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(if report.ok() { 0 } else { 1 })
         }
+        Command::Export(args) => synfin_model::trace::run_export(&args),
         Command::List { json } => {
             if json {
                 println!(
@@ -163,6 +166,9 @@ fn report_text(cfg: &Config, r: &Report) -> String {
         "{:<24} {:<10} {:<9} {}\n",
         "property", "kind", "verdict", "trace"
     );
+    if cfg.variant.is_some() {
+        out += "(a variant is checked only for the property it exists to break)\n";
+    }
     for v in &r.verdicts {
         let kind = match v.expectation {
             Expectation::Always => "safety",

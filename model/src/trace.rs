@@ -1,0 +1,630 @@
+//! Conformance traces (`synfin-trace/1`) and `synfin export`.
+//!
+//! A trace is the model configuration plus a list of steps; each step is one
+//! action and what the model says each endpoint looks like after it: state,
+//! ISS, timer, the segments it emitted, bytes delivered, end of stream and
+//! application events. Sequence numbers are relative to each host's ISN
+//! base (A counts from 0, B from 100 in the model), so a replayer can map
+//! them onto any base. The format is documented in
+//! `conformance/TRACE-FORMAT.md`; `synfin-conformance` reads it with its own
+//! types (the two crates share the format, not code).
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Preset, Profile};
+use crate::segment::{Ctl, Seg};
+use crate::system::{name, Action, Sys, A, B};
+use crate::tcb::{End, Host, St};
+
+/// The format tag every trace carries.
+pub const FORMAT: &str = "synfin-trace/1";
+/// The format tag of the cover manifest.
+pub const COVER_FORMAT: &str = "synfin-cover/1";
+
+/// A whole trace.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Trace {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// How the trace was made: `depth`, `cover`, `random`.
+    pub origin: String,
+    /// The model configuration.
+    pub config: TraceConfig,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// The model configuration a trace was exported under.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TraceConfig {
+    /// `quick`, `default` or `deep`.
+    pub preset: String,
+    /// `rfc9293` or `rfc793`.
+    pub profile: String,
+    /// Seconds of implementation time per model tick.
+    pub tick_seconds: u64,
+    /// Initial retransmission timeout, in ticks (doubled per retry).
+    pub rto: u8,
+    /// Maximum segment lifetime, in ticks.
+    pub msl: u8,
+    /// TIME-WAIT length, in ticks (2·MSL).
+    pub time_wait: u8,
+    /// Retransmissions (SYN, data, FIN) before a connection gives up.
+    pub retries: u8,
+    /// Receive window, in sequence numbers.
+    pub window: u8,
+    /// RFC 5961 challenge ACKs are not rate-limited in the model.
+    pub challenge_ack_limit: Option<u32>,
+}
+
+/// One step: an input and the observations after it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Step {
+    /// Ticks elapsed before this step.
+    pub tick: u32,
+    /// What happens.
+    pub input: Input,
+    /// The model transition this step takes (see [`transition_key`]), if
+    /// an endpoint acts.
+    pub key: Option<String>,
+    /// Host A after the step.
+    #[serde(rename = "A")]
+    pub a: HostObs,
+    /// Host B after the step.
+    #[serde(rename = "B")]
+    pub b: HostObs,
+}
+
+/// One input.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Input {
+    /// `listen`, `connect`, `send`, `close`, `abort`, `deliver`, `lose`,
+    /// `duplicate`, `delay`, `timeout`, `tick`, `crash`.
+    pub kind: String,
+    /// The host for application calls, timeouts and crashes.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub host: Option<String>,
+    /// The segment for network inputs.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub segment: Option<TSeg>,
+}
+
+/// A segment, numbers relative to the ISN bases.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TSeg {
+    /// Sender: `A` or `B`.
+    pub from: String,
+    /// Control bits in the order SYN, ACK, FIN, RST, comma-separated.
+    pub flags: String,
+    /// SEG.SEQ relative to the sender's ISN base; `null` for the literal
+    /// `<SEQ=0>` of a `<CTL=RST,ACK>` answering a segment without ACK.
+    pub seq: Option<i64>,
+    /// SEG.ACK relative to the receiver's ISN base (0 without ACK).
+    pub ack: i64,
+    /// Payload octets.
+    pub len: u8,
+}
+
+/// What one endpoint looks like after a step.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct HostObs {
+    /// RFC 9293 state name.
+    pub state: String,
+    /// ISS relative to the host's ISN base (`null` in CLOSED and LISTEN).
+    pub iss: Option<i64>,
+    /// Whole ticks until the host's running timer expires, if one runs.
+    pub timer: Option<u8>,
+    /// Segments the host emitted during the step (sorted).
+    pub emitted: Vec<TSeg>,
+    /// Bytes delivered to the application in this incarnation.
+    pub delivered: u8,
+    /// The peer's FIN reached the application.
+    pub eof: bool,
+    /// Application events during the step: `connected`, `peer-closed`,
+    /// `reset`, `refused`, `timed-out`, `closed`.
+    pub events: Vec<String>,
+}
+
+/// The cover manifest: every transition key reachable in the model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Cover {
+    /// Always [`COVER_FORMAT`].
+    pub format: String,
+    /// The configuration explored.
+    pub config: TraceConfig,
+    /// Reachable states explored.
+    pub states: usize,
+    /// Every reachable transition key, sorted.
+    pub keys: Vec<String>,
+}
+
+fn base(h: usize) -> i64 {
+    if h == A {
+        0
+    } else {
+        100
+    }
+}
+
+fn flags(ctl: Ctl) -> String {
+    let mut v = Vec::new();
+    for (bit, n) in [
+        (Ctl::SYN, "SYN"),
+        (Ctl::ACK, "ACK"),
+        (Ctl::FIN, "FIN"),
+        (Ctl::RST, "RST"),
+    ] {
+        if ctl.has(bit) {
+            v.push(n);
+        }
+    }
+    v.join(",")
+}
+
+/// A model segment in trace terms.
+pub fn tseg(s: &Seg) -> TSeg {
+    let from = s.from as usize;
+    let seq = if s.ctl == Ctl::RST | Ctl::ACK && s.seq == 0 {
+        None
+    } else {
+        Some(i64::from(s.seq) - base(from))
+    };
+    let ack = if s.ctl.has(Ctl::ACK) {
+        i64::from(s.ack) - base(1 - from)
+    } else {
+        0
+    };
+    TSeg {
+        from: name(from).to_string(),
+        flags: flags(s.ctl),
+        seq,
+        ack,
+        len: u8::from(s.data),
+    }
+}
+
+/// The trace's configuration block.
+pub fn trace_config(cfg: &Config) -> TraceConfig {
+    TraceConfig {
+        preset: cfg.preset.name().to_string(),
+        profile: cfg.profile.name().to_string(),
+        tick_seconds: 1,
+        rto: cfg.rto,
+        msl: cfg.msl,
+        time_wait: cfg.time_wait(),
+        retries: cfg.retries,
+        window: cfg.window,
+        challenge_ack_limit: None,
+    }
+}
+
+fn seg_key(s: &Seg) -> (u8, u8, u8, Ctl, bool, u8, u8) {
+    (s.from, s.seq, s.ack, s.ctl, s.data, s.g_inc, s.g_idx)
+}
+
+/// Segments in `after` but not in `before` (multiset difference, ignoring age).
+fn emitted(before: &Sys, after: &Sys) -> Vec<Seg> {
+    let mut count: HashMap<_, i32> = HashMap::new();
+    for s in &before.net {
+        *count.entry(seg_key(s)).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    for s in &after.net {
+        let c = count.entry(seg_key(s)).or_default();
+        if *c > 0 {
+            *c -= 1;
+        } else {
+            out.push(*s);
+        }
+    }
+    out
+}
+
+fn events(action: Action, h: usize, before: &Host, after: &Host) -> Vec<String> {
+    let mut ev = Vec::new();
+    if matches!(action, Action::Crash(x) if x == h) {
+        return ev;
+    }
+    let same_inc = before.inc == after.inc;
+    if matches!(before.state, St::SynSent | St::SynReceived)
+        && after.state.synchronized()
+        && same_inc
+        && !matches!(action, Action::Close(_))
+    {
+        ev.push("connected".to_string());
+    }
+    if !before.eof && after.eof && same_inc {
+        ev.push("peer-closed".to_string());
+    }
+    let gone = before.state != St::Closed
+        && (after.state == St::Closed || (after.state == St::Listen && before.state != St::Listen));
+    if gone {
+        let e = match after.end {
+            End::Reset
+                if before.state == St::SynSent
+                    || (before.state == St::SynReceived && !before.passive) =>
+            {
+                "refused"
+            }
+            End::Reset => "reset",
+            End::ConnectTimeout | End::TimedOut => "timed-out",
+            End::Orderly | End::TimeWaitDone | End::Cancelled | End::Aborted => "closed",
+            End::StaleRejected => "reset",
+            End::None | End::Crashed => "",
+        };
+        if !e.is_empty() {
+            ev.push(e.to_string());
+        }
+    }
+    ev
+}
+
+fn obs(action: Action, h: usize, before: &Sys, after: &Sys, em: &[Seg]) -> HostObs {
+    let host = &after.hosts[h];
+    let mut emitted: Vec<TSeg> = em
+        .iter()
+        .filter(|s| s.from as usize == h)
+        .map(tseg)
+        .collect();
+    emitted.sort();
+    HostObs {
+        state: host.state.name().to_string(),
+        iss: (!matches!(host.state, St::Closed | St::Listen))
+            .then(|| i64::from(host.iss) - base(h)),
+        timer: host.timer,
+        emitted,
+        delivered: host.delivered,
+        eof: host.eof,
+        events: events(action, h, &before.hosts[h], host),
+    }
+}
+
+fn input(action: Action) -> Input {
+    let (kind, host, seg) = match action {
+        Action::Listen(h) => ("listen", Some(h), None),
+        Action::Connect(h) => ("connect", Some(h), None),
+        Action::Send(h) => ("send", Some(h), None),
+        Action::Close(h) => ("close", Some(h), None),
+        Action::Abort(h) => ("abort", Some(h), None),
+        Action::Deliver(s) => ("deliver", None, Some(s)),
+        Action::Lose(s) => ("lose", None, Some(s)),
+        Action::Duplicate(s) => ("duplicate", None, Some(s)),
+        Action::Delay(s) => ("delay", None, Some(s)),
+        Action::Timeout(h) => ("timeout", Some(h), None),
+        Action::Tick => ("tick", None, None),
+        Action::Crash(h) => ("crash", Some(h), None),
+    };
+    Input {
+        kind: kind.to_string(),
+        host: host.map(|h| name(h).to_string()),
+        segment: seg.as_ref().map(tseg),
+    }
+}
+
+/// The model transition an action takes, as coverage counts it: the acting
+/// endpoint's state before, the input kind (with the segment's flags for an
+/// arrival), and the outcome (state after and flags emitted). `None` for
+/// actions no endpoint takes (loss, delay, tick).
+pub fn transition_key(before: &Sys, action: Action, after: &Sys) -> Option<String> {
+    let (h, what) = match action {
+        Action::Listen(h) => (h, "listen".to_string()),
+        Action::Connect(h) => (h, "connect".to_string()),
+        Action::Send(h) => (h, "send".to_string()),
+        Action::Close(h) => (h, "close".to_string()),
+        Action::Abort(h) => (h, "abort".to_string()),
+        Action::Timeout(h) => (h, "timeout".to_string()),
+        Action::Crash(h) => (h, "crash".to_string()),
+        Action::Deliver(s) | Action::Duplicate(s) => {
+            let d = if s.data { "+data" } else { "" };
+            (1 - s.from as usize, format!("arrive {}{d}", flags(s.ctl)))
+        }
+        Action::Lose(_) | Action::Delay(_) | Action::Tick => return None,
+    };
+    let mut em: Vec<String> = emitted(before, after)
+        .iter()
+        .filter(|s| s.from as usize == h)
+        .map(|s| format!("{}{}", flags(s.ctl), if s.data { "+data" } else { "" }))
+        .collect();
+    em.sort();
+    let out = if em.is_empty() {
+        String::new()
+    } else {
+        format!(" emit {}", em.join(" "))
+    };
+    Some(format!(
+        "{} {what} -> {}{out}",
+        before.hosts[h].state.name(),
+        after.hosts[h].state.name()
+    ))
+}
+
+/// Record the trace of `actions` from the initial state.
+pub fn record(cfg: &Config, origin: &str, actions: &[Action]) -> Trace {
+    let mut sys = Sys::initial(cfg);
+    let mut tick = 0u32;
+    let mut steps = Vec::new();
+    for &action in actions {
+        let before = sys.clone();
+        sys.step(cfg, action);
+        let em = emitted(&before, &sys);
+        steps.push(Step {
+            tick,
+            input: input(action),
+            key: transition_key(&before, action, &sys),
+            a: obs(action, A, &before, &sys, &em),
+            b: obs(action, B, &before, &sys, &em),
+        });
+        if action == Action::Tick {
+            tick += 1;
+        }
+    }
+    Trace {
+        format: FORMAT.to_string(),
+        origin: origin.to_string(),
+        config: trace_config(cfg),
+        steps,
+    }
+}
+
+/// Every action sequence of exactly `depth` steps, or shorter where no
+/// action is enabled (a plain DFS; the count grows exponentially).
+pub fn depth_paths(cfg: &Config, depth: usize) -> Vec<Vec<Action>> {
+    fn go(cfg: &Config, s: &Sys, path: &mut Vec<Action>, depth: usize, out: &mut Vec<Vec<Action>>) {
+        let mut acts = Vec::new();
+        s.actions(cfg, &mut acts);
+        if path.len() == depth || acts.is_empty() {
+            if !path.is_empty() {
+                out.push(path.clone());
+            }
+            return;
+        }
+        for a in acts {
+            let mut n = s.clone();
+            n.step(cfg, a);
+            path.push(a);
+            go(cfg, &n, path, depth, out);
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    go(cfg, &Sys::initial(cfg), &mut Vec::new(), depth, &mut out);
+    out
+}
+
+/// Random walks of at most `max_len` steps from a seeded xorshift generator.
+pub fn random_paths(cfg: &Config, n: usize, seed: u64, max_len: usize) -> Vec<Vec<Action>> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let mut s = Sys::initial(cfg);
+        let mut path = Vec::new();
+        let mut acts = Vec::new();
+        while path.len() < max_len {
+            acts.clear();
+            s.actions(cfg, &mut acts);
+            if acts.is_empty() {
+                break;
+            }
+            let a = acts[(next() % acts.len() as u64) as usize];
+            s.step(cfg, a);
+            path.push(a);
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// Breadth-first search of the whole reachable space: every transition key,
+/// and a set of paths that together take every one of them (for each key in
+/// order of decreasing depth not yet taken, the shortest path to it).
+pub fn cover_paths(cfg: &Config) -> (Vec<Vec<Action>>, BTreeSet<String>, usize) {
+    let init = Sys::initial(cfg);
+    let mut index: HashMap<Sys, u32> = HashMap::new();
+    // parent index, action from parent, depth
+    let mut nodes: Vec<(u32, Option<Action>, u32)> = vec![(u32::MAX, None, 0)];
+    let mut states: Vec<Sys> = vec![init.clone()];
+    index.insert(init, 0);
+    let mut witness: HashMap<String, (u32, Action, u32)> = HashMap::new();
+    let mut queue = VecDeque::from([0u32]);
+    let mut acts = Vec::new();
+    while let Some(i) = queue.pop_front() {
+        let s = states[i as usize].clone();
+        let depth = nodes[i as usize].2;
+        acts.clear();
+        s.actions(cfg, &mut acts);
+        for &a in &acts {
+            let mut n = s.clone();
+            n.step(cfg, a);
+            if let Some(k) = transition_key(&s, a, &n) {
+                witness.entry(k).or_insert((i, a, depth + 1));
+            }
+            if !index.contains_key(&n) {
+                let j = states.len() as u32;
+                index.insert(n.clone(), j);
+                states.push(n);
+                nodes.push((i, Some(a), depth + 1));
+                queue.push_back(j);
+            }
+        }
+    }
+    let path_to = |mut i: u32| {
+        let mut p = Vec::new();
+        while let (parent, Some(a), _) = nodes[i as usize] {
+            p.push(a);
+            i = parent;
+        }
+        p.reverse();
+        p
+    };
+    let keys: BTreeSet<String> = witness.keys().cloned().collect();
+    let mut order: Vec<_> = witness.iter().collect();
+    order.sort_by(|x, y| y.1 .2.cmp(&x.1 .2).then(x.0.cmp(y.0)));
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut paths = Vec::new();
+    for (k, &(i, a, _)) in order {
+        if taken.contains(k) {
+            continue;
+        }
+        let mut p = path_to(i);
+        p.push(a);
+        let mut s = Sys::initial(cfg);
+        for &a in &p {
+            let before = s.clone();
+            s.step(cfg, a);
+            if let Some(k) = transition_key(&before, a, &s) {
+                taken.insert(k);
+            }
+        }
+        paths.push(p);
+    }
+    (paths, keys, states.len())
+}
+
+/// FNV-1a, 64 bits: names trace files by content.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Write each trace as `<hash>.json` in `dir`; returns the file count.
+pub fn write_traces(dir: &Path, traces: &[Trace]) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let mut names = HashSet::new();
+    for t in traces {
+        let text = serde_json::to_string_pretty(t).expect("trace serializes") + "\n";
+        let file = format!("{:016x}.json", content_hash(text.as_bytes()));
+        std::fs::write(dir.join(&file), text)?;
+        names.insert(file);
+    }
+    Ok(names.len())
+}
+
+/// `synfin export` arguments.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// World size: quick, default or deep.
+    #[arg(long, default_value = "default")]
+    pub preset: String,
+    /// Endpoint behaviour: rfc9293 or rfc793.
+    #[arg(long, default_value = "rfc9293")]
+    pub profile: String,
+    /// Every path up to N steps.
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// `transitions`: traces that together take every reachable transition.
+    #[arg(long)]
+    pub cover: Option<String>,
+    /// N random walks.
+    #[arg(long)]
+    pub random: Option<usize>,
+    /// Seed of the random walks.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Longest random walk, in steps.
+    #[arg(long, default_value_t = 80)]
+    pub max_len: usize,
+    /// Output directory (created).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print one JSON summary object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("synfin export: {msg}");
+    ExitCode::from(2)
+}
+
+/// Run `synfin export`: exit 0 on success, 2 on bad arguments or I/O errors.
+pub fn run_export(args: &ExportArgs) -> ExitCode {
+    let preset: Preset = match args.preset.parse() {
+        Ok(p) => p,
+        Err(e) => return usage(&e),
+    };
+    let profile: Profile = match args.profile.parse() {
+        Ok(p) => p,
+        Err(e) => return usage(&e),
+    };
+    let modes = [
+        args.depth.is_some(),
+        args.cover.is_some(),
+        args.random.is_some(),
+    ];
+    if modes.iter().filter(|m| **m).count() != 1 {
+        return usage("give exactly one of --depth N, --cover transitions, --random N");
+    }
+    if let Some(c) = &args.cover {
+        if c != "transitions" {
+            return usage(&format!("unknown cover `{c}`; valid: transitions"));
+        }
+    }
+    let cfg = Config::new(preset, profile, None);
+    let start = std::time::Instant::now();
+    let (origin, paths, cover) = if let Some(d) = args.depth {
+        if d == 0 || d > 12 {
+            return usage("--depth must be between 1 and 12");
+        }
+        ("depth", depth_paths(&cfg, d), None)
+    } else if let Some(n) = args.random {
+        (
+            "random",
+            random_paths(&cfg, n, args.seed, args.max_len),
+            None,
+        )
+    } else {
+        let (p, keys, states) = cover_paths(&cfg);
+        (
+            "cover",
+            p,
+            Some(Cover {
+                format: COVER_FORMAT.to_string(),
+                config: trace_config(&cfg),
+                states,
+                keys: keys.into_iter().collect(),
+            }),
+        )
+    };
+    let traces: Vec<Trace> = paths.iter().map(|p| record(&cfg, origin, p)).collect();
+    let steps: usize = traces.iter().map(|t| t.steps.len()).sum();
+    let files = match write_traces(&args.out, &traces) {
+        Ok(n) => n,
+        Err(e) => return usage(&format!("cannot write {}: {e}", args.out.display())),
+    };
+    if let Some(c) = &cover {
+        let text = serde_json::to_string_pretty(c).expect("cover serializes") + "\n";
+        if let Err(e) = std::fs::write(args.out.join("cover.json"), text) {
+            return usage(&format!("cannot write cover.json: {e}"));
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let keys = cover.as_ref().map(|c| c.keys.len());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"traces": files, "steps": steps, "keys": keys, "seconds": secs,
+                "preset": preset.name(), "profile": profile.name(), "origin": origin})
+        );
+    } else {
+        println!(
+            "{files} traces, {steps} steps{} ({origin}, preset {preset}, profile {profile}) in {secs:.1} s -> {}",
+            keys.map(|k| format!(", {k} transition keys")).unwrap_or_default(),
+            args.out.display()
+        );
+    }
+    ExitCode::SUCCESS
+}
