@@ -1,1 +1,13 @@
-//! synfin-conformance: replays the model's traces against TCP implementations.
+//! synfin-conformance: replays `synfin-trace/1` traces exported by the
+//! model against a TCP implementation and reports the first divergence.
+//!
+//! - [`trace`]: the trace format (documented in `TRACE-FORMAT.md`);
+//! - [`target`]: the [`target::ConformanceTarget`] trait and synfin-tcp as
+//!   an in-memory pair;
+//! - [`replay`]: step-by-step comparison, ISN bases, coverage.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod replay;
+pub mod target;
+pub mod trace;

@@ -240,8 +240,9 @@ fn events(action: Action, h: usize, before: &Host, after: &Host) -> Vec<String> 
     if !before.eof && after.eof && same_inc {
         ev.push("peer-closed".to_string());
     }
-    let gone = before.state != St::Closed
-        && (after.state == St::Closed || (after.state == St::Listen && before.state != St::Listen));
+    // A passive SYN-RECEIVED that returns to LISTEN tells the user nothing
+    // (RFC 9293 §3.10.7.4: "The user need not be informed").
+    let gone = before.state != St::Closed && after.state == St::Closed;
     if gone {
         let e = match after.end {
             End::Reset

@@ -1,0 +1,131 @@
+//! `synfin-conform replay [--target impl] [--profile P] [PATH...] [--json]`
+//!
+//! Exit codes: 0 every trace conforms, 1 a divergence, 2 bad usage or input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use synfin_conformance::replay;
+use synfin_conformance::target::ImplTarget;
+
+#[derive(Parser)]
+#[command(
+    name = "synfin-conform",
+    version,
+    about = "Replay synfin-model traces against a TCP"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay traces (files or directories; default: the committed suite).
+    Replay {
+        /// The TCP under test: impl (synfin-tcp, in memory).
+        #[arg(long, default_value = "impl")]
+        target: String,
+        /// Replay only traces of this profile: rfc9293 or rfc793.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Trace files or directories.
+        paths: Vec<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Print every divergence, not only the first.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let Command::Replay {
+        target,
+        profile,
+        mut paths,
+        json,
+        all,
+    } = cli.command;
+    if target != "impl" {
+        eprintln!("synfin-conform: unknown target `{target}`; valid: impl");
+        return ExitCode::from(2);
+    }
+    if let Some(p) = &profile {
+        if p != "rfc9293" && p != "rfc793" {
+            eprintln!("synfin-conform: unknown profile `{p}`; valid: rfc9293, rfc793");
+            return ExitCode::from(2);
+        }
+    }
+    if paths.is_empty() {
+        paths.push(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/traces"
+        )));
+    }
+    let start = std::time::Instant::now();
+    let loaded = match replay::load(&paths) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if loaded.traces.is_empty() {
+        eprintln!("synfin-conform: no traces found");
+        return ExitCode::from(2);
+    }
+    let mut t = ImplTarget::default();
+    let sum = replay::replay_all(&mut t, &loaded, profile.as_deref());
+    let secs = start.elapsed().as_secs_f64();
+    if json {
+        let v = serde_json::json!({
+            "traces": sum.traces,
+            "steps": sum.steps,
+            "diverged": sum.diverged.iter().map(|d| serde_json::json!({
+                "file": d.file.display().to_string(), "step": d.step,
+                "isn_base": d.isn_base, "diffs": d.diffs})).collect::<Vec<_>>(),
+            "coverage": {
+                "reachable": sum.reachable.len(),
+                "taken": sum.reachable.intersection(&sum.taken).count(),
+                "fraction": sum.coverage(),
+                "untaken": sum.untaken(),
+            },
+            "seconds": secs,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        let shown = if all { sum.diverged.len() } else { 1 };
+        for d in sum.diverged.iter().take(shown) {
+            println!("{d}");
+        }
+        println!(
+            "{} traces, {} steps replayed at ISN bases {:?}; {} diverged; coverage {}/{} transitions ({:.1}%); {:.2} s",
+            sum.traces,
+            sum.steps,
+            replay::ISN_BASES,
+            sum.diverged.len(),
+            sum.reachable.intersection(&sum.taken).count(),
+            sum.reachable.len(),
+            100.0 * sum.coverage(),
+            secs
+        );
+        let un = sum.untaken();
+        if !un.is_empty() {
+            println!("untaken transitions:");
+            for k in un {
+                println!("  {k}");
+            }
+        }
+    }
+    ExitCode::from(if sum.diverged.is_empty() { 0 } else { 1 })
+}
