@@ -27,12 +27,10 @@ const STATES: [(&str, Fixture); 9] = [
 
 /// The reply to an unacceptable segment in `s`'s state: our SYN,ACK again in
 /// SYN-RECEIVED, else `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
+/// RFC 9293 §3.10.7.4 first step: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`,
+/// SYN-RECEIVED included.
 fn dup_ack(s: &Sock) -> Segment {
-    if s.state() == State::SynReceived {
-        out(Flags::SYN | Flags::ACK, LOCAL_ISS, s.c.rcv_nxt())
-    } else {
-        ack_out(s.c.snd_nxt(), s.c.rcv_nxt())
-    }
+    ack_out(s.c.snd_nxt(), s.c.rcv_nxt())
 }
 
 // ------------------------------------------------- first: sequence number

@@ -403,10 +403,12 @@ fn two_connections_open_simultaneously() {
 }
 
 #[test]
-fn syn_received_retransmitted_syn_repeats_syn_ack() {
+fn syn_received_retransmitted_syn_is_acked() {
+    // RFC 9293 §3.10.7.4 first step: an unacceptable segment gets
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the SYN,ACK is left to the timer.
     let mut s = socket_syn_received();
     send!(s, seg(Flags::SYN, REMOTE_ISS, SeqNum(0)));
-    recv!(s, [out(Flags::SYN | Flags::ACK, LOCAL_ISS, REMOTE_SEQ)]);
+    recv!(s, [ack_out(LOCAL_ISS.add(1), REMOTE_SEQ)]);
     assert_eq!(s.state(), State::SynReceived);
 }
 

@@ -30,8 +30,12 @@
 //!   (§3.10.7.4: "only the new parts are processed"), and its ACK completes
 //!   the handshake. This gives the RFC's four segments.
 //! - In SYN-RECEIVED, the reply to an unacceptable segment (a retransmitted
-//!   SYN, say) is our SYN,ACK again: our SYN is not acknowledged yet, and a
-//!   bare ACK would not tell the peer our ISS.
+//!   SYN, say) is the ACK §3.10.7.4 names, `<SEQ=SND.NXT><ACK=RCV.NXT>
+//!   <CTL=ACK>`, as in every other state; the SYN,ACK itself is resent by
+//!   the retransmission timer (conformance replay found the earlier SYN,ACK
+//!   reply against the RFC text).
+//! - An out-of-order FIN (above RCV.NXT, no text) is acknowledged like
+//!   out-of-order text (RFC 5681 §4.2: an immediate duplicate ACK).
 //! - TIME-WAIT restart: a retransmitted FIN (its FIN is the one already
 //!   received, so it fails the step-1 test) is acknowledged and restarts
 //!   2·MSL, as §3.10.7.4 steps five and eight ask. Other segments in
@@ -358,10 +362,9 @@ impl Connection {
             return Flow::Stop;
         }
         match self.state {
-            State::SynReceived => {
-                let synack = self.segment(self.iss, Flags::SYN | Flags::ACK, Vec::new());
-                self.outbox.push_back(synack);
-            }
+            // SYN-RECEIVED too: §3.10.7.4 first step, "an acknowledgment
+            // should be sent in reply ... <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>";
+            // our SYN,ACK is resent by the retransmission timer.
             State::TimeWait => {
                 if seg.flags.contains(Flags::FIN) && seg.seq.add(seg.len()) == self.rcv_nxt {
                     self.timers
@@ -578,11 +581,15 @@ impl Connection {
             return Flow::Continue;
         }
         if seg.payload.is_empty() {
-            return if data_seq == self.rcv_nxt {
-                Flow::Continue
-            } else {
-                Flow::Stop
-            };
+            if data_seq == self.rcv_nxt {
+                return Flow::Continue;
+            }
+            if seg.flags.contains(Flags::FIN) && data_seq.gt(self.rcv_nxt) {
+                // An out-of-order FIN: acknowledged as out-of-order text is
+                // (RFC 5681 §4.2, immediate duplicate ACK), not held.
+                self.ack_needed = true;
+            }
+            return Flow::Stop;
         }
         let end = data_seq.add(seg.payload.len() as u32);
         if data_seq.gt(self.rcv_nxt) {
