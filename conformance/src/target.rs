@@ -43,6 +43,7 @@ pub struct ImplTarget {
     msl_ticks: u8,
     now: Instant,
     base: u32,
+    model_bases: [i64; 2],
     hosts: [ImplHost; 2],
 }
 
@@ -70,6 +71,7 @@ impl Default for ImplTarget {
             msl_ticks: 2,
             now: Instant::ZERO,
             base: 0,
+            model_bases: [0, 100],
             hosts: Default::default(),
         }
     }
@@ -184,7 +186,8 @@ impl ImplTarget {
         Segment {
             src: ADDR[from],
             dst: ADDR[1 - from],
-            seq: seg.seq.map_or(SeqNum(0), |s| self.abs(s)),
+            // The literal <SEQ=0> lies where it lies in the model's numbers.
+            seq: self.abs(seg.seq.unwrap_or(-self.model_bases[from])),
             ack: if flags.contains(Flags::ACK) {
                 self.abs(seg.ack)
             } else {
@@ -205,6 +208,7 @@ impl ConformanceTarget for ImplTarget {
         self.msl_ticks = cfg.msl;
         self.now = Instant::ZERO;
         self.base = isn_base;
+        self.model_bases = cfg.model_isn_bases;
         self.hosts = Default::default();
     }
 

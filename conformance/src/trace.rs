@@ -48,6 +48,9 @@ pub struct TraceConfig {
     pub window: u8,
     /// Challenge-ACK rate limit (`null`: none).
     pub challenge_ack_limit: Option<u32>,
+    /// The model's absolute ISN bases of A and B (where a literal-zero
+    /// RST,ACK lies relative to its sender: `-model_isn_bases[sender]`).
+    pub model_isn_bases: [i64; 2],
 }
 
 /// One step.

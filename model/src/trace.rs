@@ -59,6 +59,10 @@ pub struct TraceConfig {
     pub window: u8,
     /// RFC 5961 challenge ACKs are not rate-limited in the model.
     pub challenge_ack_limit: Option<u32>,
+    /// The model's absolute ISN bases of A and B: a `seq: null` RST,ACK
+    /// (the literal `<SEQ=0>`) lies at `-model_isn_bases[sender]` relative
+    /// to its sender, which is where a replayer delivers it.
+    pub model_isn_bases: [i64; 2],
 }
 
 /// One step: an input and the observations after it.
@@ -199,6 +203,7 @@ pub fn trace_config(cfg: &Config) -> TraceConfig {
         retries: cfg.retries,
         window: cfg.window,
         challenge_ack_limit: None,
+        model_isn_bases: [base(A), base(B)],
     }
 }
 
@@ -251,6 +256,9 @@ fn events(action: Action, h: usize, before: &Host, after: &Host) -> Vec<String> 
             {
                 "refused"
             }
+            // RFC 9293 §3.10.7.4 RST in TIME-WAIT: "enter the CLOSED
+            // state, delete the TCB" with no "connection reset" signal.
+            End::Reset if before.state == St::TimeWait => "closed",
             End::Reset => "reset",
             End::ConnectTimeout | End::TimedOut => "timed-out",
             End::Orderly | End::TimeWaitDone | End::Cancelled | End::Aborted => "closed",

@@ -100,6 +100,9 @@ fn main() -> ExitCode {
                 "fraction": sum.coverage(),
                 "untaken": sum.untaken(),
             },
+            "known_deviations": sum.known.iter().map(|d| serde_json::json!({
+                "file": d.file.display().to_string(), "step": d.step,
+                "class": d.known})).collect::<Vec<_>>(),
             "seconds": secs,
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
@@ -107,6 +110,13 @@ fn main() -> ExitCode {
         let shown = if all { sum.diverged.len() } else { 1 };
         for d in sum.diverged.iter().take(shown) {
             println!("{d}");
+        }
+        let mut classes = std::collections::BTreeMap::new();
+        for d in &sum.known {
+            *classes.entry(d.known.unwrap_or("")).or_insert(0) += 1;
+        }
+        for (c, n) in &classes {
+            println!("known deviation {c}: {n} traces stop there");
         }
         println!(
             "{} traces, {} steps replayed at ISN bases {:?}; {} diverged; coverage {}/{} transitions ({:.1}%); {:.2} s",
