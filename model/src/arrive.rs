@@ -138,8 +138,10 @@ impl Sys {
         if !seg.ctl.has(Ctl::ACK) || !self.check_ack(cfg, x, seg) {
             return;
         }
-        if seg.seq != self.hosts[x].rcv_nxt {
-            // Above RCV.NXT: not held (SHLD-31 is a SHOULD); the peer retransmits.
+        if seg.len() > 0 && seg.seq != self.hosts[x].rcv_nxt {
+            // Above RCV.NXT: not held (SHLD-31 is a SHOULD); acknowledge what
+            // we expect (RFC 5681 §4.2) and let the peer retransmit.
+            self.emit_ack(x);
             return;
         }
         if seg.data {
@@ -207,8 +209,9 @@ impl Sys {
             let end = if live { End::Reset } else { End::StaleRejected };
             return self.back_to_listen(x, end);
         }
-        // ghost: a graceful close killed by a RST nobody's ABORT sent.
-        if host.closed && !self.rude {
+        // ghost: a graceful close killed by a RST before both FINs were
+        // delivered and acknowledged (in TIME-WAIT they were).
+        if host.closed && host.state != St::TimeWait && !self.rude {
             self.broken |= monitor::ORDERLY;
         }
         self.hosts[x].delete_tcb(End::Reset);
@@ -293,11 +296,15 @@ impl Sys {
         if seg.seq + u8::from(seg.data) != host.rcv_nxt {
             return;
         }
-        // ghost: the end of stream must come after every byte of the same incarnation.
-        if seg.g_inc != host.peer_inc || seg.g_idx != host.delivered {
-            self.broken |= monitor::STREAM;
+        // ghost: the end of stream must come after every byte of the same
+        // incarnation. Once a FIN was received the application has seen the
+        // end of stream; a later one is only acknowledged.
+        if !host.state.fin_received() {
+            if seg.g_inc != host.peer_inc || seg.g_idx != host.delivered {
+                self.broken |= monitor::STREAM;
+            }
+            host.eof = true;
         }
-        host.eof = true;
         host.rcv_nxt += 1;
         self.emit_ack(x);
         let host = &mut self.hosts[x];

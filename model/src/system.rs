@@ -159,7 +159,8 @@ impl Sys {
             ) {
                 out.push(Action::Close(h));
             }
-            if h == A && host.state != St::Closed && self.aborts > 0 {
+            // A's application may ABORT an established connection (budgeted).
+            if h == A && host.state == St::Established && self.aborts > 0 {
                 out.push(Action::Abort(h));
             }
         }

@@ -213,14 +213,15 @@ impl Host {
     /// May the application open a new incarnation? RFC 9293 §3.4.1 relies on
     /// the ISN clock running ahead of an old incarnation's sequence numbers;
     /// TIME-WAIT covers the case where it did not. So a host reuses the
-    /// 4-tuple at once after an orderly close (TIME-WAIT, or LAST-ACK whose
-    /// peer holds TIME-WAIT), and otherwise once its ISN clock has passed
-    /// every number its last incarnation used. A fixed ISN has no clock to
-    /// wait for.
+    /// 4-tuple at once after TIME-WAIT, and otherwise once its ISN clock has
+    /// moved a window past every number its last incarnation used (so that
+    /// neither old segments fall in the new window nor new ones in a window
+    /// still open for the old). A fixed ISN has no clock to wait for.
     pub fn may_reuse(&self, cfg: &Config) -> bool {
-        matches!(self.end, End::TimeWaitDone | End::Orderly)
+        self.end == End::TimeWaitDone
             || cfg.is(Variant::FixedIsn)
-            || cfg.isn_rate * self.clock >= self.used
+            || self.used == 0
+            || cfg.isn_rate * self.clock >= self.used + cfg.window
     }
 
     /// A host that will never choose another ISS has no use for its ISN
