@@ -85,7 +85,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let mut t = ImplTarget::default();
+    let replay_start = std::time::Instant::now();
     let sum = replay::replay_all(&mut t, &loaded, profile.as_deref());
+    let replay_secs = replay_start.elapsed().as_secs_f64();
     let secs = start.elapsed().as_secs_f64();
     if json {
         let v = serde_json::json!({
@@ -104,6 +106,8 @@ fn main() -> ExitCode {
                 "file": d.file.display().to_string(), "step": d.step,
                 "class": d.known})).collect::<Vec<_>>(),
             "seconds": secs,
+            "replay_seconds": replay_secs,
+            "steps_per_second": sum.steps as f64 / replay_secs.max(1e-9),
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
@@ -129,6 +133,14 @@ fn main() -> ExitCode {
             100.0 * sum.coverage(),
             secs
         );
+        println!(
+            "replay alone: {:.3} s, {:.0} steps/s",
+            replay_secs,
+            sum.steps as f64 / replay_secs.max(1e-9)
+        );
+        if sum.reachable.is_empty() {
+            println!("(no cover.json among the paths: coverage not measured)");
+        }
         let un = sum.untaken();
         if !un.is_empty() {
             println!("untaken transitions:");
