@@ -13,6 +13,8 @@
 mod arrive;
 pub mod check;
 pub mod config;
+pub mod diagram;
+pub mod explore;
 pub mod properties;
 pub mod render;
 pub mod segment;
@@ -72,5 +74,9 @@ impl Model for TcpModel {
 
     fn format_action(&self, action: &Action) -> String {
         render::action(action)
+    }
+
+    fn as_svg(&self, path: stateright::Path<Sys, Action>) -> Option<String> {
+        Some(diagram::render(&path.into_vec(), diagram::Format::Svg))
     }
 }

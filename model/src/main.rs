@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use synfin_model::check::{self, Report};
+use synfin_model::diagram::{self, Format};
 use synfin_model::properties::{self, Expectation};
 use synfin_model::{render, Config, Preset, Profile, Variant};
 
@@ -47,6 +48,48 @@ enum Command {
     },
     /// Write conformance traces (synfin-trace/1), one file per trace.
     Export(synfin_model::trace::ExportArgs),
+    /// Draw the shortest example of a scenario (see `synfin list`).
+    Show {
+        /// A scenario name, e.g. three-way-handshake.
+        #[arg(value_parser = synfin_model::diagram::scenario)]
+        scenario: &'static str,
+        /// text, svg, mermaid or json.
+        #[arg(long, default_value = "text", value_parser = parse::<Format>)]
+        format: Format,
+        /// World size: quick, default or deep.
+        #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
+        preset: Preset,
+        /// Endpoint behaviour: rfc9293 or rfc793.
+        #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
+        profile: Profile,
+    },
+    /// Draw the shortest counterexample of a broken design, and say why.
+    Explain {
+        /// A variant name, e.g. two-way-handshake.
+        #[arg(value_parser = parse::<Variant>)]
+        variant: Variant,
+        /// text, svg, mermaid or json.
+        #[arg(long, default_value = "text", value_parser = parse::<Format>)]
+        format: Format,
+        /// Endpoint behaviour: rfc9293 or rfc793.
+        #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
+        profile: Profile,
+    },
+    /// Serve the stateright Explorer with sequence diagrams.
+    Explore {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: std::net::SocketAddr,
+        /// World size (quick by default: the Explorer keeps every state in memory).
+        #[arg(long, default_value = "quick", value_parser = parse::<Preset>)]
+        preset: Preset,
+        /// Endpoint behaviour: rfc9293 or rfc793.
+        #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
+        profile: Profile,
+        /// Explore a deliberately broken design instead.
+        #[arg(long, value_parser = parse::<Variant>)]
+        variant: Option<Variant>,
+    },
     /// List properties, scenarios, variants, presets and profiles.
     List {
         /// Print one JSON object instead of text.
@@ -142,6 +185,56 @@ fn main() -> ExitCode {
             }
             ExitCode::from(if report.ok() { 0 } else { 1 })
         }
+        Command::Show {
+            scenario,
+            format,
+            preset,
+            profile,
+        } => match diagram::show(&Config::new(preset, profile, None), scenario, format) {
+            Some(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "{scenario}: no reachable state shows this scenario under preset {preset}"
+                );
+                ExitCode::from(1)
+            }
+        },
+        Command::Explain {
+            variant,
+            format,
+            profile,
+        } => match diagram::explain(variant, profile, format) {
+            Some(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "variant {variant}: no counterexample to {}",
+                    variant.breaks()
+                );
+                ExitCode::from(1)
+            }
+        },
+        Command::Explore {
+            addr,
+            preset,
+            profile,
+            variant,
+        } => {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            match synfin_model::explore::run(&Config::new(preset, profile, variant), addr, threads)
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("synfin explore: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Export(args) => synfin_model::trace::run_export(&args),
         Command::List { json } => {
             if json {
@@ -195,7 +288,7 @@ fn report_text(cfg: &Config, r: &Report) -> String {
                     v.name,
                     path.len() - 1
                 );
-                out += &render::steps(path);
+                out += &diagram::render(path, Format::Text);
             }
             (None, _) => out += &format!("\n{}: no reachable state shows this scenario\n", v.name),
         }
