@@ -209,9 +209,11 @@ impl Sys {
             let end = if live { End::Reset } else { End::StaleRejected };
             return self.back_to_listen(x, end);
         }
-        // ghost: a graceful close killed by a RST before both FINs were
-        // delivered and acknowledged (in TIME-WAIT they were).
-        if host.closed && host.state != St::TimeWait && !self.rude {
+        // ghost: a graceful close of a synchronized connection (our SYN was
+        // acknowledged) killed by a RST before both FINs were delivered and
+        // acknowledged (in TIME-WAIT they were).
+        let synchronized = host.snd_una > host.iss;
+        if host.closed && synchronized && host.state != St::TimeWait && !self.rude {
             self.broken |= monitor::ORDERLY;
         }
         self.hosts[x].delete_tcb(End::Reset);
@@ -229,7 +231,7 @@ impl Sys {
             return;
         }
         // RFC 793: an in-window SYN is an error; reset both ends.
-        let closed = host.closed;
+        let closed = host.closed && host.snd_una > host.iss;
         self.reset_reply(x, seg);
         if closed && !self.rude {
             self.broken |= monitor::ORDERLY;
