@@ -367,13 +367,19 @@ pub fn explain(v: crate::Variant, profile: crate::Profile, format: Format) -> Op
         return Some(diagram);
     }
     let statement = crate::properties::by_name(prop).map_or("", |p| p.statement);
-    let mut out = format!("variant {v}: {}\nbreaks {prop}: {statement}\n\n", v.about());
+    let w = text::WIDTH - 4;
+    let mut out = wrap(&format!("variant {v}: {}", v.about()), w);
+    out += &wrap(&format!("breaks {prop}: {statement}"), w);
+    out.push('\n');
     out += &diagram;
-    out += &format!(
-        "\n{prop} is violated at step {} (shortest counterexample, preset default, profile {profile}).\n\n",
-        path.len() - 1
+    out.push('\n');
+    let step = path.len() - 1;
+    out += &wrap(
+        &format!("{prop} is violated at step {step} (shortest counterexample, preset default, profile {profile})."),
+        w,
     );
-    out += &wrap(standard_design(v), text::WIDTH - 4);
+    out.push('\n');
+    out += &wrap(standard_design(v), w);
     Some(out)
 }
 

@@ -3,12 +3,16 @@
 //! columns.
 //!
 //! ```text
-//! step  A                                                                    B
+//!       A             |                                                |  B
 //!    0  CLOSED        |                                                |  CLOSED
-//!    1                |                                         listen*|  LISTEN
-//!    2  SYN-SENT      |*connect                                        |
+//!    1  SYN-SENT      |*connect                                        |
 //!                     |==> [1] SYN seq=0                               |
-//!    3                |-------------- [1] SYN seq=0 ------------------>|  SYN-RECEIVED
+//!    2                |                                         listen*|  LISTEN
+//!    3                |---------------- [1] SYN seq=0 ---------------->|  SYN-RECEIVED
+//!                     |                   [2] SYN,ACK seq=100 ack=1 <==|
+//!    4  ESTABLISHED   |<---------- [2] SYN,ACK seq=100 ack=1 ----------|
+//!                     |==> [3] ACK seq=1 ack=101                       |
+//!    5                |------------ [3] ACK seq=1 ack=101 ------------>|  ESTABLISHED
 //! ```
 //!
 //! `==>` marks where a segment leaves its sender, a full arrow where it
