@@ -35,7 +35,7 @@ fn x(host: u8) -> usize {
 fn text(out: &mut String, x: usize, y: usize, anchor: &str, style: &str, s: &str) {
     let _ = writeln!(
         out,
-        r#"<text x="{x}" y="{y}" text-anchor="{anchor}" style="font: 12px monospace; {style}">{}</text>"#,
+        r#"<text x="{x}" y="{y}" text-anchor="{anchor}" style="font: 12px monospace; paint-order: stroke; stroke: white; stroke-width: 3px; {style}">{}</text>"#,
         esc(s)
     );
 }
