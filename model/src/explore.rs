@@ -15,7 +15,7 @@ use std::time::Duration;
 use stateright::Model;
 
 use crate::check::{self, Path};
-use crate::properties;
+use crate::properties::{self, Expectation};
 use crate::{Config, TcpModel};
 
 /// The Explorer link fragment for `path`: `/#/steps/0/3/1/...`.
@@ -74,19 +74,31 @@ pub fn run(cfg: &Config, addr: SocketAddr, threads: usize) -> Result<(), String>
             std::thread::sleep(Duration::from_millis(50));
         }
         println!("Explorer: http://{addr}/ (checking in the background)");
-        let names: Vec<&'static str> = properties::ALL.iter().map(|p| p.name).collect();
-        let paths = check::shortest(&cfg, &names);
         println!("Shortest paths (open to step through them):");
-        for p in properties::ALL {
-            match paths.get(p.name) {
-                Some(path) => println!(
-                    "  {:<24} {} steps  http://{addr}{}",
-                    p.name,
-                    path.len() - 1,
-                    link(&cfg, path)
-                ),
-                None => println!("  {:<24} no discovery", p.name),
+        // Scenarios first: their examples are shallow. Safety properties
+        // need the whole space searched before "no counterexample" is known.
+        for expectation in [Expectation::Sometimes, Expectation::Always] {
+            let props: Vec<_> = properties::ALL
+                .iter()
+                .filter(|p| p.expectation == expectation)
+                .collect();
+            let names: Vec<&'static str> = props.iter().map(|p| p.name).collect();
+            let paths = check::shortest(&cfg, &names);
+            for p in props {
+                match paths.get(p.name) {
+                    Some(path) => println!(
+                        "  {:<24} {} steps  http://{addr}{}",
+                        p.name,
+                        path.len() - 1,
+                        link(&cfg, path)
+                    ),
+                    None if expectation == Expectation::Always => {
+                        println!("  {:<24} holds: no counterexample", p.name)
+                    }
+                    None => println!("  {:<24} unreachable", p.name),
+                }
             }
+            let _ = std::io::stdout().flush();
         }
         let _ = std::io::stdout().flush();
     });
