@@ -231,7 +231,8 @@ impl Sys {
             return;
         }
         // RFC 793: an in-window SYN is an error; reset both ends.
-        let closed = host.closed && host.snd_una > host.iss;
+        // ghost: as in `reset`, a synchronized graceful close not yet in TIME-WAIT.
+        let closed = host.closed && host.snd_una > host.iss && host.state != St::TimeWait;
         self.reset_reply(x, seg);
         if closed && !self.rude {
             self.broken |= monitor::ORDERLY;
