@@ -138,7 +138,7 @@ impl Sys {
         if !seg.ctl.has(Ctl::ACK) || !self.check_ack(cfg, x, seg) {
             return;
         }
-        if seg.len() > 0 && seg.seq != self.hosts[x].rcv_nxt {
+        if !seg.is_empty() && seg.seq != self.hosts[x].rcv_nxt {
             // Above RCV.NXT: not held (SHLD-31 is a SHOULD); acknowledge what
             // we expect (RFC 5681 §4.2) and let the peer retransmit.
             self.emit_ack(x);

@@ -79,6 +79,11 @@ impl Seg {
         u8::from(self.data) + u8::from(self.ctl.has(Ctl::SYN)) + u8::from(self.ctl.has(Ctl::FIN))
     }
 
+    /// Occupies no sequence space (a bare ACK or a RST).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The segment as a textbook label: `SYN,ACK seq=0 ack=1` with `+1 byte`.
     pub fn label(&self) -> String {
         let mut s = format!("{:?} seq={}", self.ctl, self.seq);

@@ -177,7 +177,7 @@ impl Sys {
                 out.push(Action::Duplicate(*seg));
             }
             // Old duplicates that matter carry sequence space: SYN, FIN or data.
-            if self.delays > 0 && !seg.late && seg.len() > 0 {
+            if self.delays > 0 && !seg.late && !seg.is_empty() {
                 out.push(Action::Delay(*seg));
             }
         }

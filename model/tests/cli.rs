@@ -3,9 +3,16 @@
 use std::process::Command;
 
 fn synfin(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_synfin")).args(args).output().expect("run synfin");
+    let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(args)
+        .output()
+        .expect("run synfin");
     let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8");
-    (out.status.code().expect("exit code"), text(out.stdout), text(out.stderr))
+    (
+        out.status.code().expect("exit code"),
+        text(out.stdout),
+        text(out.stderr),
+    )
 }
 
 #[test]
