@@ -23,11 +23,11 @@ addr=127.0.0.1:$port
 "$synfin" explore --addr "$addr" >"$out/explore.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     grep -q 'three-way-handshake .*#/steps/' "$out/explore.log" && break
     sleep 0.2
 done
-link=$(grep -o "http://$addr/#/steps/[0-9/]*" <(grep 'three-way-handshake' "$out/explore.log") | head -1)
+link=$(grep 'three-way-handshake' "$out/explore.log" | grep -o "http://$addr/#/steps/[0-9/]*" | head -1 || true)
 [ -n "$link" ] || { echo "no deep link printed" >&2; cat "$out/explore.log" >&2; exit 1; }
 echo "explorer: http://$addr/  deep link: $link"
 
