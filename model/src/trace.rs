@@ -258,7 +258,13 @@ fn events(action: Action, h: usize, before: &Host, after: &Host) -> Vec<String> 
             }
             // RFC 9293 §3.10.7.4 RST in TIME-WAIT: "enter the CLOSED
             // state, delete the TCB" with no "connection reset" signal.
-            End::Reset if before.state == St::TimeWait => "closed",
+            // (A SYN in TIME-WAIT under rfc793 does signal "connection reset".)
+            End::Reset
+                if before.state == St::TimeWait
+                    && matches!(action, Action::Deliver(s) | Action::Duplicate(s) if s.ctl.has(Ctl::RST)) =>
+            {
+                "closed"
+            }
             End::Reset => "reset",
             End::ConnectTimeout | End::TimedOut => "timed-out",
             End::Orderly | End::TimeWaitDone | End::Cancelled | End::Aborted => "closed",
