@@ -11,7 +11,7 @@ pub enum Preset {
     Quick,
     /// The CI gate: two incarnations per host with loss, reordering and retransmission.
     Default,
-    /// Minutes: the default plus a duplicate.
+    /// Minutes: the default plus a duplicate and a host crash.
     Deep,
 }
 
@@ -75,7 +75,7 @@ macro_rules! names {
 names!(Preset {
     Quick => "quick", "one incarnation per host, 2 losses, 1 abort: seconds";
     Default => "default", "two incarnations per host, 2 losses, 1 abort, reordering, retransmission: the CI gate";
-    Deep => "deep", "the default plus 1 duplicate: minutes";
+    Deep => "deep", "the default plus 1 duplicate and a host crash with quiet time: minutes";
 });
 
 names!(Profile {
@@ -178,6 +178,7 @@ impl Config {
             Preset::Deep => {
                 c.opens = 2;
                 c.dups = 1;
+                c.crashes = 1;
             }
         }
         // A variant switches on the fault that exposes it and, to keep the

@@ -289,6 +289,8 @@ fn report_text(cfg: &Config, r: &Report) -> String {
                     path.len() - 1
                 );
                 out += &diagram::render(path, Format::Text);
+                out += "\nstep by step, with both endpoints and the network after each step:\n";
+                out += &render::steps(path);
             }
             (None, _) => out += &format!("\n{}: no reachable state shows this scenario\n", v.name),
         }
