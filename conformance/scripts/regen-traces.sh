@@ -13,4 +13,6 @@ for profile in rfc9293 rfc793; do
   "$synfin" export --preset default --profile "$profile" --cover transitions --out "$out/cover-default-$profile"
   "$synfin" export --preset quick --profile "$profile" --depth "${DEPTH:-4}" --out "$out/depth-quick-$profile"
   "$synfin" export --preset default --profile "$profile" --random 50 --seed 1 --out "$out/random-default-$profile"
+  # The 10 canonical scenarios (shortest examples), pinned by conformance/tests/scenarios.rs.
+  "$synfin" export --preset default --profile "$profile" --scenarios --out "$out/scenarios-$profile"
 done

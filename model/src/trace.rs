@@ -30,7 +30,7 @@ pub const COVER_FORMAT: &str = "synfin-cover/1";
 pub struct Trace {
     /// Always [`FORMAT`].
     pub format: String,
-    /// How the trace was made: `depth`, `cover`, `random`.
+    /// How the trace was made: `depth`, `cover`, `random`, `scenario`.
     pub origin: String,
     /// The model configuration.
     pub config: TraceConfig,
@@ -528,6 +528,78 @@ pub fn write_traces(dir: &Path, traces: &[Trace]) -> std::io::Result<usize> {
     Ok(names.len())
 }
 
+/// The shortest example path of every scenario (a `sometimes` property),
+/// in `synfin list` order, from the same breadth-first search `synfin show`
+/// draws; `Err` names the scenarios no reachable state shows.
+pub fn scenario_paths(cfg: &Config) -> Result<Vec<(&'static str, Vec<Action>)>, Vec<&'static str>> {
+    let names: Vec<&'static str> = crate::properties::ALL
+        .iter()
+        .filter(|p| p.expectation == crate::properties::Expectation::Sometimes)
+        .map(|p| p.name)
+        .collect();
+    let mut found = crate::check::shortest(cfg, &names);
+    let missing: Vec<&'static str> = names
+        .iter()
+        .copied()
+        .filter(|n| !found.contains_key(n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| {
+            let path = found.remove(n).expect("found");
+            (n, path.into_iter().filter_map(|(_, a)| a).collect())
+        })
+        .collect())
+}
+
+/// `synfin export --scenarios`: `<scenario>.json` per scenario; exit 1 if
+/// a scenario is unreachable under the preset (as `synfin show` does).
+fn export_scenarios(cfg: &Config, args: &ExportArgs, start: std::time::Instant) -> ExitCode {
+    let paths = match scenario_paths(cfg) {
+        Ok(p) => p,
+        Err(missing) => {
+            eprintln!(
+                "synfin export: no reachable state shows {} under preset {}",
+                missing.join(", "),
+                cfg.preset
+            );
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        return usage(&format!("cannot write {}: {e}", args.out.display()));
+    }
+    let mut steps = 0;
+    for (name, p) in &paths {
+        let t = record(cfg, "scenario", p);
+        steps += t.steps.len();
+        let text = serde_json::to_string_pretty(&t).expect("trace serializes") + "\n";
+        if let Err(e) = std::fs::write(args.out.join(format!("{name}.json")), text) {
+            return usage(&format!("cannot write {}: {e}", args.out.display()));
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"traces": paths.len(), "steps": steps, "keys": null, "seconds": secs,
+                "preset": cfg.preset.name(), "profile": cfg.profile.name(), "origin": "scenario"})
+        );
+    } else {
+        println!(
+            "{} traces, {steps} steps (scenario, preset {}, profile {}) in {secs:.1} s -> {}",
+            paths.len(),
+            cfg.preset,
+            cfg.profile,
+            args.out.display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 /// `synfin export` arguments.
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
@@ -546,6 +618,10 @@ pub struct ExportArgs {
     /// N random walks.
     #[arg(long)]
     pub random: Option<usize>,
+    /// The shortest example of each scenario (`synfin list`), one file per
+    /// scenario named `<scenario>.json`: the paths `synfin show` draws.
+    #[arg(long)]
+    pub scenarios: bool,
     /// Seed of the random walks.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -579,9 +655,12 @@ pub fn run_export(args: &ExportArgs) -> ExitCode {
         args.depth.is_some(),
         args.cover.is_some(),
         args.random.is_some(),
+        args.scenarios,
     ];
     if modes.iter().filter(|m| **m).count() != 1 {
-        return usage("give exactly one of --depth N, --cover transitions, --random N");
+        return usage(
+            "give exactly one of --depth N, --cover transitions, --random N, --scenarios",
+        );
     }
     if let Some(c) = &args.cover {
         if c != "transitions" {
@@ -590,6 +669,9 @@ pub fn run_export(args: &ExportArgs) -> ExitCode {
     }
     let cfg = Config::new(preset, profile, None);
     let start = std::time::Instant::now();
+    if args.scenarios {
+        return export_scenarios(&cfg, args, start);
+    }
     let (origin, paths, cover) = if let Some(d) = args.depth {
         if d == 0 || d > 12 {
             return usage("--depth must be between 1 and 12");

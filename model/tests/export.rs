@@ -88,3 +88,55 @@ fn cover_takes_every_reachable_key_and_handshake_numbers_are_relative() {
     assert_eq!(synack.ack, 1);
     assert!(synack.seq.unwrap() >= 0 && synack.seq.unwrap() < 10);
 }
+
+#[test]
+fn scenarios_export_one_trace_per_scenario_ending_where_show_ends() {
+    let dir = std::env::temp_dir().join(format!("synfin-export-scen-{}", std::process::id()));
+    let out = synfin(&[
+        "export",
+        "--preset",
+        "quick",
+        "--scenarios",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    let paths = trace::scenario_paths(&cfg).expect("every scenario is reachable in quick");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = paths.iter().map(|(n, _)| format!("{n}.json")).collect();
+    want.sort();
+    assert_eq!(names, want);
+    assert_eq!(names.len(), 10);
+    for (name, actions) in &paths {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+        let t: Trace = serde_json::from_str(&text).unwrap();
+        assert_eq!(t.origin, "scenario");
+        assert_eq!(t, trace::record(&cfg, "scenario", actions), "{name}");
+        // The same shortest path `synfin show` draws.
+        let shown = synfin_model::check::shortest(&cfg, &[name])
+            .remove(name)
+            .unwrap();
+        assert_eq!(t.steps.len(), shown.len() - 1, "{name}");
+    }
+    let hs = std::fs::read_to_string(dir.join("three-way-handshake.json")).unwrap();
+    let hs: Trace = serde_json::from_str(&hs).unwrap();
+    let last = hs.steps.last().unwrap();
+    assert_eq!(
+        (last.a.state.as_str(), last.b.state.as_str()),
+        ("ESTABLISHED", "ESTABLISHED")
+    );
+    // --scenarios is a mode of its own.
+    let both = synfin(&["export", "--scenarios", "--depth", "2", "--out", "/tmp/x"]);
+    assert_eq!(both.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
