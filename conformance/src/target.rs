@@ -9,7 +9,7 @@ use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
 use synfin_tcp::wire::{Flags, Segment};
 
-use crate::trace::{HostObs, TSeg, TraceConfig};
+use crate::trace::{HostObs, Step, TSeg, TraceConfig};
 
 /// A TCP under test, driven one trace input at a time. Host 0 is A, 1 is B.
 /// The harness owns the network: it decides which segment arrives, is lost,
@@ -32,16 +32,39 @@ pub trait ConformanceTarget {
     fn crash(&mut self, h: usize);
     /// Host `h` now, with what it emitted and signalled since the last call.
     fn observe(&mut self, h: usize) -> HostObs;
+    /// Name the known deviation (a behaviour judged against the RFC and
+    /// kept, see the README) that explains why host `h` differs from the
+    /// model at `step`, or `None` for a true divergence. A trace that
+    /// reaches a known deviation stops there and is reported as such.
+    fn known_deviation(
+        &self,
+        _step: &Step,
+        _h: usize,
+        _expected: &HostObs,
+        _actual: &HostObs,
+    ) -> Option<&'static str> {
+        None
+    }
 }
 
 /// synfin-tcp as an in-memory pair of [`Connection`]s on one 4-tuple, on
 /// virtual time. A host with no TCB answers as RFC 9293 §3.10.7.1 says,
 /// with the implementation's own [`reset_for`].
+///
+/// Each host has its own clock: the trace's ticks move both, and a model
+/// timeout moves the host's clock on to the implementation's own deadline
+/// when that is later. The model's RTO is a constant; RFC 6298 computes it
+/// from RTT samples and keeps a backed-off RTO until the next sample (Karn),
+/// so synfin-tcp may wait longer, never shorter (its RTO floor is the
+/// model's RTO). Hosts share no clock in TCP, so letting one run ahead
+/// changes nothing the peer can see but the timing the model abstracts.
 pub struct ImplTarget {
     cfg: Config,
     tick: Duration,
     msl_ticks: u8,
     now: Instant,
+    /// How far each host's clock runs ahead of the trace's.
+    skew: [Duration; 2],
     base: u32,
     model_bases: [i64; 2],
     hosts: [ImplHost; 2],
@@ -70,6 +93,7 @@ impl Default for ImplTarget {
             tick: Duration::from_secs(1),
             msl_ticks: 2,
             now: Instant::ZERO,
+            skew: [Duration::ZERO; 2],
             base: 0,
             model_bases: [0, 100],
             hosts: Default::default(),
@@ -99,6 +123,11 @@ impl ImplTarget {
         c
     }
 
+    /// Host `h`'s clock.
+    fn now(&self, h: usize) -> Instant {
+        self.now + self.skew[h]
+    }
+
     fn abs(&self, rel: i64) -> SeqNum {
         SeqNum((i64::from(self.base) + rel).rem_euclid(1 << 32) as u32)
     }
@@ -108,7 +137,7 @@ impl ImplTarget {
     }
 
     fn pump(&mut self, h: usize) {
-        let now = self.now;
+        let now = self.now(h);
         let host = &mut self.hosts[h];
         let Some(c) = host.conn.as_mut() else { return };
         while let Some(s) = c.poll_transmit() {
@@ -207,6 +236,7 @@ impl ConformanceTarget for ImplTarget {
         self.tick = Duration::from_secs(cfg.tick_seconds);
         self.msl_ticks = cfg.msl;
         self.now = Instant::ZERO;
+        self.skew = [Duration::ZERO; 2];
         self.base = isn_base;
         self.model_bases = cfg.model_isn_bases;
         self.hosts = Default::default();
@@ -217,7 +247,7 @@ impl ConformanceTarget for ImplTarget {
     }
 
     fn call(&mut self, h: usize, kind: &str) {
-        let (now, cfg) = (self.now, self.cfg);
+        let (now, cfg) = (self.now(h), self.cfg);
         let host = &mut self.hosts[h];
         let mut isn = FixedIsn(SeqNum(host.next_iss));
         let r = match kind {
@@ -249,7 +279,7 @@ impl ConformanceTarget for ImplTarget {
 
     fn arrive(&mut self, h: usize, seg: &TSeg) {
         let s = self.segment(seg);
-        let now = self.now;
+        let now = self.now(h);
         let host = &mut self.hosts[h];
         if host.quiet_until.is_some() {
             return; // RFC 9293 §3.4.3 quiet time: emulated by the harness.
@@ -274,13 +304,15 @@ impl ConformanceTarget for ImplTarget {
     }
 
     fn timeout(&mut self, h: usize) {
-        let now = self.now;
-        let host = &mut self.hosts[h];
-        if host.quiet_until.take().is_some() {
+        let now = self.now(h);
+        if self.hosts[h].quiet_until.take().is_some() {
             return;
         }
-        if let Some(c) = host.conn.as_mut() {
-            c.handle_timeout(now);
+        if let Some(c) = self.hosts[h].conn.as_mut() {
+            // The model's timer fired; synfin-tcp's may be due later.
+            let due = c.poll_timeout().map_or(now, |d| d.max(now));
+            self.skew[h] += due.saturating_duration_since(now);
+            c.handle_timeout(due);
         }
         self.pump(h);
     }
@@ -290,7 +322,7 @@ impl ConformanceTarget for ImplTarget {
     }
 
     fn crash(&mut self, h: usize) {
-        let until = self.now + self.tick * u32::from(self.msl_ticks);
+        let until = self.now(h) + self.tick * u32::from(self.msl_ticks);
         let host = &mut self.hosts[h];
         host.conn = None;
         host.delivered = 0;
@@ -300,7 +332,7 @@ impl ConformanceTarget for ImplTarget {
 
     fn observe(&mut self, h: usize) -> HostObs {
         self.pump(h);
-        let now = self.now;
+        let now = self.now(h);
         let emitted_raw = std::mem::take(&mut self.hosts[h].emitted);
         let mut emitted: Vec<TSeg> = emitted_raw.iter().map(|s| self.tseg(h, s)).collect();
         emitted.sort();

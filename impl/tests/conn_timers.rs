@@ -178,7 +178,7 @@ fn new_ack_restarts_timer_and_ends_backoff_count() {
 }
 
 #[test]
-fn fin_is_retransmitted_with_queued_data() {
+fn fin_sent_alone_is_retransmitted_alone() {
     let mut s = socket_established();
     s.c.send(s.now, b"abc").unwrap();
     s.c.close(s.now).unwrap();
@@ -193,11 +193,12 @@ fn fin_is_retransmitted_with_queued_data() {
             out(Flags::FIN | Flags::ACK, LOCAL_SEQ.add(3), REMOTE_SEQ)
         ]
     );
+    // §3.10.8: the segment at the front of the queue goes again, as it was:
+    // the data, without the FIN that followed it in a segment of its own.
     s.fire();
     recv!(
         s,
         [Segment {
-            flags: Flags::ACK | Flags::FIN,
             payload: b"abc".to_vec(),
             ..ack_out(LOCAL_SEQ, REMOTE_SEQ)
         }]
@@ -212,6 +213,33 @@ fn fin_is_retransmitted_with_queued_data() {
     send!(s, seg(Flags::ACK, REMOTE_SEQ, LOCAL_SEQ.add(4)));
     assert_eq!(s.state(), State::FinWait2);
     assert_eq!(s.c.poll_timeout(), None);
+}
+
+#[test]
+fn fin_sent_with_the_data_is_retransmitted_with_it() {
+    // SEND and CLOSE queued in SYN-RECEIVED (§3.10.2, §3.10.4) go out
+    // together once the handshake completes.
+    let mut s = socket_syn_received();
+    s.drain();
+    s.c.send(s.now, b"abc").unwrap();
+    s.c.close(s.now).unwrap();
+    recv!(s, nothing);
+    send!(s, seg(Flags::ACK, REMOTE_SEQ, LOCAL_SEQ));
+    let data_fin = Segment {
+        flags: Flags::ACK | Flags::PSH | Flags::FIN,
+        payload: b"abc".to_vec(),
+        ..ack_out(LOCAL_SEQ, REMOTE_SEQ)
+    };
+    recv!(s, [data_fin.clone()]);
+    assert_eq!(s.state(), State::FinWait1);
+    s.fire();
+    recv!(
+        s,
+        [Segment {
+            flags: Flags::ACK | Flags::FIN,
+            ..data_fin
+        }]
+    );
 }
 
 #[test]

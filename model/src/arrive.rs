@@ -126,6 +126,7 @@ impl Sys {
 
     /// §3.10.7.4 the other states: sequence check, RST, SYN, ACK, text, FIN.
     fn arrive_other(&mut self, cfg: &Config, x: usize, seg: Seg) {
+        let seg = self.trim_simultaneous_synack(x, seg);
         if !self.check_sequence(cfg, x, seg) {
             return;
         }
@@ -149,6 +150,30 @@ impl Sys {
         }
         if seg.ctl.has(Ctl::FIN) {
             self.process_fin(cfg, x, seg);
+        }
+    }
+
+    /// Simultaneous open (§3.5, Figure 7, line 6): in SYN-RECEIVED, a SYN,ACK
+    /// whose SYN is the one already received (`SEG.SEQ = IRS`) completes the
+    /// handshake. Its SYN is the "old" part of the segment and is trimmed
+    /// (§3.10.7.4: "only the new parts are processed"), leaving an ACK at
+    /// RCV.NXT. Read literally, the sequence check would find the whole
+    /// segment old and answer with an ACK; Figure 7 and Linux complete.
+    fn trim_simultaneous_synack(&self, x: usize, seg: Seg) -> Seg {
+        let host = &self.hosts[x];
+        let synack = Ctl::SYN | Ctl::ACK;
+        if host.state == St::SynReceived
+            && seg.ctl.has(synack)
+            && !seg.ctl.has(Ctl::RST)
+            && seg.seq == host.irs
+        {
+            Seg {
+                ctl: Ctl(seg.ctl.0 & !Ctl::SYN.0),
+                seq: seg.seq + 1,
+                ..seg
+            }
+        } else {
+            seg
         }
     }
 

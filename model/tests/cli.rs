@@ -49,7 +49,7 @@ fn quick_check_passes_with_json_report() {
     let (code, out, _) = synfin(&["check", "--preset", "quick", "--json"]);
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["unique_states"], 165_772);
+    assert_eq!(v["unique_states"], 163_794);
     for key in ["states", "max_depth", "seconds"] {
         assert!(v[key].is_number(), "{key}");
     }

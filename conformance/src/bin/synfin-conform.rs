@@ -35,7 +35,7 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
-        /// Print every divergence, not only the first.
+        /// Print every divergence and every known deviation, not only the first divergence.
         #[arg(long)]
         all: bool,
     },
@@ -114,6 +114,11 @@ fn main() -> ExitCode {
         let shown = if all { sum.diverged.len() } else { 1 };
         for d in sum.diverged.iter().take(shown) {
             println!("{d}");
+        }
+        if all {
+            for d in &sum.known {
+                println!("known deviation {}:\n{d}", d.known.unwrap_or(""));
+            }
         }
         let mut classes = std::collections::BTreeMap::new();
         for d in &sum.known {

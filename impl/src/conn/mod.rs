@@ -88,6 +88,9 @@ pub struct Connection {
     syn_acked: bool,
     /// The sequence number of our FIN, once it has been sent.
     fin_seq: Option<SeqNum>,
+    /// Our FIN went out in a segment of its own, after the data: a
+    /// retransmission resends the data without it (§3.10.8).
+    fin_alone: bool,
     /// CLOSE was called: a FIN follows the queued data.
     fin_queued: bool,
     /// Queued data: unacknowledged, then unsent; `send_buf[0]` is numbered
@@ -155,6 +158,7 @@ impl Connection {
             snd_mss: DEFAULT_MSS,
             syn_acked: false,
             fin_seq: None,
+            fin_alone: false,
             fin_queued: false,
             send_buf: VecDeque::new(),
             send_buf_seq: iss.add(1),
@@ -352,7 +356,9 @@ impl Connection {
     }
 
     /// Resends the earliest unacknowledged segment: the SYN (or SYN,ACK),
-    /// else up to one MSS of data with the FIN if it fits; with nothing
+    /// else up to one MSS of data, with the FIN if it fits and first went
+    /// out with the data (§3.10.8: "send the segment at the front of the
+    /// retransmission queue again"; a FIN sent alone stays alone); with nothing
     /// outstanding but data held back by a zero window, one byte as a
     /// window probe (RFC 9293 §3.8.6.1).
     fn retransmit_head(&mut self) {
@@ -384,7 +390,7 @@ impl Connection {
             return;
         }
         let mut flags = Flags::ACK;
-        if fin_outstanding && n as u32 == in_flight {
+        if fin_outstanding && n as u32 == in_flight && !(self.fin_alone && n > 0) {
             flags |= Flags::FIN;
         }
         let payload: Vec<u8> = self.send_buf.range(..n).copied().collect();
@@ -491,6 +497,7 @@ impl Connection {
             self.snd_nxt = seq.add(n as u32 + u32::from(fin));
             if fin {
                 self.fin_seq = Some(seq.add(n as u32));
+                self.fin_alone = n == 0;
             }
             if self.rtt_probe.is_none() {
                 self.rtt_probe = Some((self.snd_nxt, now));
