@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(target_os = "linux")]
+pub mod kernel;
 pub mod oracle;
 pub mod replay;
 pub mod target;

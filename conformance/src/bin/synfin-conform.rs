@@ -24,9 +24,13 @@ struct Cli {
 enum Command {
     /// Replay traces (files or directories; default: the committed suite).
     Replay {
-        /// The TCP under test: impl (synfin-tcp, in memory).
+        /// The TCP under test: impl (synfin-tcp, in memory) or kernel (Linux,
+        /// over TUN in private network namespaces; needs root).
         #[arg(long, default_value = "impl")]
         target: String,
+        /// kernel target: parallel workers, each in its own namespace.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
         /// Replay only traces of this profile: rfc9293 or rfc793.
         #[arg(long)]
         profile: Option<String>,
@@ -55,9 +59,15 @@ fn main() -> ExitCode {
         mut paths,
         json,
         all,
+        jobs,
     } = cli.command;
-    if target != "impl" {
-        eprintln!("synfin-conform: unknown target `{target}`; valid: impl");
+    if target != "impl" && !(target == "kernel" && cfg!(target_os = "linux")) {
+        let valid = if cfg!(target_os = "linux") {
+            "impl, kernel"
+        } else {
+            "impl (kernel: Linux only)"
+        };
+        eprintln!("synfin-conform: unknown target `{target}`; valid: {valid}");
         return ExitCode::from(2);
     }
     if let Some(p) = &profile {
@@ -84,6 +94,21 @@ fn main() -> ExitCode {
         eprintln!("synfin-conform: no traces found");
         return ExitCode::from(2);
     }
+    #[cfg(target_os = "linux")]
+    if target == "kernel" {
+        let opts = synfin_conformance::kernel::Options {
+            jobs,
+            ..Default::default()
+        };
+        return synfin_conformance::kernel::report::run(
+            &loaded,
+            profile.as_deref(),
+            &opts,
+            json,
+            all,
+        );
+    }
+    let _ = jobs;
     let mut t = ImplTarget::default();
     let replay_start = std::time::Instant::now();
     let sum = replay::replay_all(&mut t, &loaded, profile.as_deref());
