@@ -106,6 +106,14 @@ pub const KERNEL_DEVIATIONS: &[KernelDeviation] = &[
                FIN/ACK or RST/ACK might be ignored\"); RFC 6298 retransmits on the RTO only",
         allowance: Allowance::Deviates,
     },
+    KernelDeviation {
+        name: "syn-linear-timeouts",
+        what: "with Linux's default tcp_syn_linear_timeouts=4 the first SYN \
+               retransmissions come at a flat 1 s, not doubling as RFC 6298 (5.5) says, \
+               and the retry budget grows by 4 (found by the SYN schedule check; replays \
+               run with the sysctl at 0)",
+        allowance: Allowance::Deviates,
+    },
 ];
 
 /// The comparison profile: `linux` absorbs what the RFC leaves open and

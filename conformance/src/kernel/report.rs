@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use synfin_tcp::driver::caps;
 
 use super::replay::{replay_all, Allowance, Options, Summary, Verdict, KERNEL_DEVIATIONS};
+use super::syn::{default_checks, run_check, SynCheck};
 use crate::replay::Loaded;
 
 /// What the kernel target lacks on this machine, as one message, or `None`.
@@ -50,22 +51,54 @@ pub fn run(
         eprintln!("{msg}");
         return ExitCode::from(2);
     }
-    let sum = match replay_all(loaded, profile, opts) {
+    // The SYN schedule checks run in real time, in namespaces of their
+    // own, beside the replays.
+    let retries = loaded
+        .traces
+        .first()
+        .map_or(1, |(_, t)| u32::from(t.config.retries).max(1));
+    let syn: Vec<_> = default_checks(retries)
+        .into_iter()
+        .map(|s| std::thread::spawn(move || run_check(s, 1.0)))
+        .collect();
+    let sum = replay_all(loaded, profile, opts);
+    let syn: Vec<_> = syn
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        .collect();
+    let sum = match sum {
         Ok(s) => s,
         Err(e) => {
             eprintln!("synfin-conform: {e}");
             return ExitCode::from(2);
         }
     };
+    let mut checks = Vec::new();
+    for c in syn {
+        match c {
+            Ok(c) => checks.push(c),
+            Err(e) => {
+                eprintln!("synfin-conform: SYN schedule check: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    // The check with the replays' settings must match the model; the one
+    // with Linux's default is expected to show `syn-linear-timeouts`.
+    let syn_ok = checks
+        .iter()
+        .all(|c| c.settings.linear_timeouts != 0 || c.errors.is_empty());
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(&sum)).unwrap_or_default()
-        );
+        let mut v = to_json(&sum);
+        v["syn_schedule"] = serde_json::Value::Array(checks.iter().map(syn_json).collect());
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         print_text(&sum, all);
+        for c in &checks {
+            print_syn(c);
+        }
     }
-    ExitCode::from(if sum.diverged().next().is_none() {
+    ExitCode::from(if sum.diverged().next().is_none() && syn_ok {
         0
     } else {
         1
@@ -164,4 +197,37 @@ fn print_text(sum: &Summary, all: bool) {
     if sum.stray > 0 {
         println!("({} stray segments of earlier replays ignored)", sum.stray);
     }
+}
+
+fn syn_json(c: &SynCheck) -> serde_json::Value {
+    serde_json::json!({
+        "tcp_syn_linear_timeouts": c.settings.linear_timeouts,
+        "tcp_syn_retries": c.settings.syn_retries,
+        "syn_sent_at": c.measured.sent,
+        "failed_at": c.measured.failed,
+        "matches_model": c.errors.is_empty(),
+        "differences": c.errors,
+    })
+}
+
+fn print_syn(c: &SynCheck) {
+    let times: Vec<String> = c.measured.sent.iter().map(|t| format!("{t:.2}")).collect();
+    let fail = c
+        .measured
+        .failed
+        .map_or("not within the measurement".to_string(), |t| {
+            format!("at {t:.2} s")
+        });
+    let verdict = match (c.errors.is_empty(), c.settings.linear_timeouts) {
+        (true, _) => "matches the model (RFC 6298 doubling)".to_string(),
+        (false, 0) => format!("DIFFERS from the model: {}", c.errors.join("; ")),
+        (false, _) => format!("deviation: syn-linear-timeouts ({})", c.errors.join("; ")),
+    };
+    println!(
+        "SYN schedule, tcp_syn_linear_timeouts={} tcp_syn_retries={}: SYNs at [{}] s, \
+         connect failed {fail}: {verdict}",
+        c.settings.linear_timeouts,
+        c.settings.syn_retries,
+        times.join(", ")
+    );
 }

@@ -200,3 +200,49 @@ mod tests {
         assert!(check(&never, 1.0, 2, max).is_err());
     }
 }
+
+/// One run of the schedule check: the settings, the measurement, and the
+/// differences from the model's schedule (empty: it matches).
+#[derive(Clone, Debug)]
+pub struct SynCheck {
+    /// What the kernel was set to.
+    pub settings: SynSettings,
+    /// What it did.
+    pub measured: SynMeasurement,
+    /// Differences from RFC 6298 doubling with `syn_retries` retries.
+    pub errors: Vec<String>,
+}
+
+/// Measures under `s` and checks against the model's schedule with the
+/// initial RTO `rto` seconds and `s.syn_retries` retransmissions.
+pub fn run_check(s: SynSettings, rto: f64) -> Result<SynCheck, SetupError> {
+    let measured = measure(s)?;
+    let errors = check(&measured, rto, s.syn_retries, s.max)
+        .err()
+        .unwrap_or_default();
+    Ok(SynCheck {
+        settings: s,
+        measured,
+        errors,
+    })
+}
+
+/// The two checks `synfin-conform replay --target kernel` runs beside the
+/// replays: the schedule replays use (`tcp_syn_linear_timeouts=0`, the
+/// traces' retry limit), which must match the model's; and Linux's default
+/// (`tcp_syn_linear_timeouts=4`), which shows `syn-linear-timeouts`.
+pub fn default_checks(retries: u32) -> [SynSettings; 2] {
+    let (_, fail) = expected(1.0, retries);
+    [
+        SynSettings {
+            linear_timeouts: 0,
+            syn_retries: retries,
+            max: Duration::from_secs_f64(fail + fail / 8.0 + 1.0),
+        },
+        SynSettings {
+            linear_timeouts: 4,
+            syn_retries: retries,
+            max: Duration::from_secs_f64(fail + 1.0),
+        },
+    ]
+}
