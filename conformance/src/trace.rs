@@ -161,6 +161,35 @@ pub struct Cover {
     pub states: usize,
     /// Every reachable transition key.
     pub keys: Vec<String>,
+    /// The budgets of the world explored (absent in manifests written
+    /// before `synfin export` recorded them).
+    #[serde(default)]
+    pub budgets: Option<Budgets>,
+}
+
+/// What a schedule may do in the world a cover manifest explored.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Budgets {
+    /// OPENs per host (incarnations).
+    pub opens: u8,
+    /// Whether B may also actively open (A only connects; B listens).
+    pub b_connects: bool,
+    /// Data bytes each host may send per incarnation, A and B.
+    pub bytes: [u8; 2],
+    /// Segments the network may lose.
+    pub losses: u8,
+    /// Segments the network may duplicate.
+    pub dups: u8,
+    /// Segments (SYN, FIN or data) the network may hold past a tick.
+    pub delays: u8,
+    /// ABORT calls (A's application, in ESTABLISHED).
+    pub aborts: u8,
+    /// Host crashes.
+    pub crashes: u8,
+    /// ISN clock numbers per tick.
+    pub isn_rate: u8,
+    /// Ticks after which the ISN clock saturates.
+    pub clock_cap: u8,
 }
 
 /// Bad input: which file, which field, what is wrong.

@@ -144,6 +144,53 @@ pub struct Cover {
     pub states: usize,
     /// Every reachable transition key, sorted.
     pub keys: Vec<String>,
+    /// The budgets of the world explored: what a schedule may do and still
+    /// be a model schedule (conformance's refinement oracle reads them).
+    pub budgets: Budgets,
+}
+
+/// The application and network budgets of a configuration (see
+/// [`Config`]): not in the trace's `config`, which is what a replayer
+/// configures, but in the cover manifest, which says which world its keys
+/// were explored in.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Budgets {
+    /// OPENs per host (incarnations).
+    pub opens: u8,
+    /// Whether B may also actively open (A only connects; B listens).
+    pub b_connects: bool,
+    /// Data bytes each host may send per incarnation, A and B.
+    pub bytes: [u8; 2],
+    /// Segments the network may lose.
+    pub losses: u8,
+    /// Segments the network may duplicate.
+    pub dups: u8,
+    /// Segments (SYN, FIN or data) the network may hold past a tick.
+    pub delays: u8,
+    /// ABORT calls (A's application, in ESTABLISHED).
+    pub aborts: u8,
+    /// Host crashes.
+    pub crashes: u8,
+    /// The ISN clock advances this many numbers per tick.
+    pub isn_rate: u8,
+    /// The ISN clock saturates after this many ticks.
+    pub clock_cap: u8,
+}
+
+/// The budgets block of a cover manifest.
+pub fn budgets(cfg: &Config) -> Budgets {
+    Budgets {
+        opens: cfg.opens,
+        b_connects: cfg.b_connects,
+        bytes: cfg.bytes,
+        losses: cfg.losses,
+        dups: cfg.dups,
+        delays: cfg.delays,
+        aborts: cfg.aborts,
+        crashes: cfg.crashes,
+        isn_rate: cfg.isn_rate,
+        clock_cap: cfg.clock_cap,
+    }
 }
 
 fn base(h: usize) -> i64 {
@@ -634,6 +681,24 @@ pub struct ExportArgs {
     /// Print one JSON summary object.
     #[arg(long)]
     pub json: bool,
+    /// Override the preset's OPENs per host.
+    #[arg(long)]
+    pub opens: Option<u8>,
+    /// Override the preset's loss budget.
+    #[arg(long)]
+    pub losses: Option<u8>,
+    /// Override the preset's duplication budget.
+    #[arg(long)]
+    pub dups: Option<u8>,
+    /// Override the preset's delay budget (segments held past a tick).
+    #[arg(long)]
+    pub delays: Option<u8>,
+    /// Override the preset's ABORT budget.
+    #[arg(long)]
+    pub aborts: Option<u8>,
+    /// Override the preset's crash budget.
+    #[arg(long)]
+    pub crashes: Option<u8>,
 }
 
 fn usage(msg: &str) -> ExitCode {
@@ -667,7 +732,19 @@ pub fn run_export(args: &ExportArgs) -> ExitCode {
             return usage(&format!("unknown cover `{c}`; valid: transitions"));
         }
     }
-    let cfg = Config::new(preset, profile, None);
+    let mut cfg = Config::new(preset, profile, None);
+    for (field, v) in [
+        (&mut cfg.opens, args.opens),
+        (&mut cfg.losses, args.losses),
+        (&mut cfg.dups, args.dups),
+        (&mut cfg.delays, args.delays),
+        (&mut cfg.aborts, args.aborts),
+        (&mut cfg.crashes, args.crashes),
+    ] {
+        if let Some(v) = v {
+            *field = v;
+        }
+    }
     let start = std::time::Instant::now();
     if args.scenarios {
         return export_scenarios(&cfg, args, start);
@@ -693,6 +770,7 @@ pub fn run_export(args: &ExportArgs) -> ExitCode {
                 config: trace_config(&cfg),
                 states,
                 keys: keys.into_iter().collect(),
+                budgets: budgets(&cfg),
             }),
         )
     };

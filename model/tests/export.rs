@@ -140,3 +140,41 @@ fn scenarios_export_one_trace_per_scenario_ending_where_show_ends() {
     assert_eq!(both.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn budget_overrides_shape_the_world_and_the_manifest_records_them() {
+    let dir = std::env::temp_dir().join(format!("synfin-export-budget-{}", std::process::id()));
+    let out = synfin(&[
+        "export",
+        "--preset",
+        "quick",
+        "--cover",
+        "transitions",
+        "--losses",
+        "0",
+        "--aborts",
+        "0",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("cover.json")).unwrap();
+    let cover: trace::Cover = serde_json::from_str(&text).unwrap();
+    let quick = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    let b = &cover.budgets;
+    assert_eq!((b.losses, b.aborts), (0, 0));
+    assert_eq!(
+        (b.opens, b.dups, b.delays),
+        (quick.opens, quick.dups, quick.delays)
+    );
+    assert_eq!(b.bytes, quick.bytes);
+    // Without ABORT no RST is ever sent for one; the full quick world has it.
+    let abort = "ESTABLISHED abort -> CLOSED emit RST";
+    assert!(!cover.keys.iter().any(|k| k == abort));
+    assert!(trace::cover_paths(&quick).1.contains(abort));
+    let _ = std::fs::remove_dir_all(&dir);
+}
