@@ -481,7 +481,7 @@ fn run(m: &Model, isn_base: u32, choices: &[u16]) -> Result<(World, Vec<String>)
 thread_local!(static WORLDS: Vec<Model> = worlds());
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 10_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 30_000, ..ProptestConfig::default() })]
 
     /// Every step of a random in-budget schedule, in any committed world,
     /// is a model transition.
