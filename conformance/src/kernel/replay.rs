@@ -178,6 +178,11 @@ pub struct Outcome {
     pub absorbed: Vec<&'static str>,
     /// Real time spent waiting for the kernel's timers.
     pub waited: Duration,
+    /// If a first attempt diverged unclassified and this one (the retry)
+    /// did not: the first attempt's step and differences. Real time makes
+    /// an occasional answer late on a loaded machine; a divergence that
+    /// repeats is reported as such.
+    pub retried: Option<(usize, Vec<String>)>,
 }
 
 impl std::fmt::Display for Outcome {
@@ -446,6 +451,7 @@ pub fn replay_one(
         so_far: String::new(),
         absorbed: Vec::new(),
         waited: Duration::ZERO,
+        retried: None,
     };
     let so_far = |i: usize| -> String {
         t.steps[..=i]
@@ -573,6 +579,12 @@ impl Summary {
         (per.values().filter(|v| **v).count(), per.len())
     }
 
+    /// Replays whose first attempt diverged unclassified and whose retry
+    /// did not.
+    pub fn retried(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter().filter(|o| o.retried.is_some())
+    }
+
     /// Real time spent waiting for the kernel's timers, over all workers.
     pub fn waited(&self) -> Duration {
         self.outcomes.iter().map(|o| o.waited).sum()
@@ -628,7 +640,14 @@ pub fn replay_all(
                         break;
                     };
                     let (file, t) = &traces[ti];
-                    let o = replay_one(&mut target, file, t, role, base, cmp);
+                    let mut o = replay_one(&mut target, file, t, role, base, cmp);
+                    if o.verdict == Verdict::Diverged {
+                        let first = (o.at.unwrap_or(0), o.diffs.clone());
+                        o = replay_one(&mut target, file, t, role, base, cmp);
+                        if o.verdict != Verdict::Diverged {
+                            o.retried = Some(first);
+                        }
+                    }
                     if let Ok(mut r) = results.lock() {
                         r.push((j, o));
                     }

@@ -119,6 +119,8 @@ pub fn to_json(sum: &Summary) -> serde_json::Value {
             "of": o.of,
             "diffs": o.diffs,
             "absorbed": o.absorbed,
+            "retried_after": o.retried.as_ref().map(|(step, diffs)| serde_json::json!({
+                "step": step, "diffs": diffs})),
         })
     };
     serde_json::json!({
@@ -129,6 +131,7 @@ pub fn to_json(sum: &Summary) -> serde_json::Value {
         "steps": sum.steps(),
         "verdicts": sum.by_verdict(),
         "diverged": sum.diverged().map(outcome).collect::<Vec<_>>(),
+        "retried": sum.retried().map(outcome).collect::<Vec<_>>(),
         "outcomes": sum.outcomes.iter().map(outcome).collect::<Vec<_>>(),
         "deviations": KERNEL_DEVIATIONS.iter().map(|d| serde_json::json!({
             "class": d.name, "what": d.what,
@@ -194,6 +197,17 @@ fn print_text(sum: &Summary, all: bool) {
         sum.waited().as_secs_f64(),
         sum.steps() as f64 / sum.seconds.max(1e-9)
     );
+    for o in sum.retried() {
+        if let Some((step, diffs)) = &o.retried {
+            println!(
+                "  retried: {} (kernel as {}) diverged at step {step} ({}), then {} on retry",
+                o.file.display(),
+                o.role,
+                diffs.join("; "),
+                o.verdict
+            );
+        }
+    }
     if sum.stray > 0 {
         println!("({} stray segments of earlier replays ignored)", sum.stray);
     }
