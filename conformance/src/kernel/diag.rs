@@ -201,7 +201,7 @@ mod tests {
         dst[..4].copy_from_slice(&[10, 0, 0, 2]);
         p.extend_from_slice(&src);
         p.extend_from_slice(&dst);
-        p.extend_from_slice(&[0; 8]);
+        p.extend_from_slice(&[0; 12]); // interface, cookie
         p.extend_from_slice(&expires.to_ne_bytes());
         p.extend_from_slice(&[0; 16]);
         let mut m = Vec::new();

@@ -35,7 +35,18 @@
 //! - **Comparison**: only the kernel's host, every field, with the timer
 //!   rule of [`replay::compare`]. The first difference stops the replay and
 //!   is either a named deviation ([`replay::KERNEL_DEVIATIONS`]) or an
-//!   unclassified divergence.
+//!   unclassified divergence. The `linux` comparison profile
+//!   ([`replay::Profile`]) absorbs what the RFC leaves open and changes
+//!   nothing later (the TIME-WAIT timer's length, an ABORT RST carrying
+//!   ACK); the trace goes on and the replay lists what was absorbed.
+//! - **The harness's host is not observable** through
+//!   [`ConformanceTarget::observe`](crate::target::ConformanceTarget::observe):
+//!   it returns a placeholder for it, and [`replay::replay_one`] compares
+//!   the kernel's host only.
+//! - **Real time**: the kernel usually acts on a TUN write or socket call
+//!   before it returns; when nothing is queued yet the harness waits 2 ms
+//!   for an answer, and a replay that diverges unclassified is retried once
+//!   (listed as retried if the retry agrees).
 //!
 //! # Timers
 //!

@@ -713,3 +713,125 @@ impl std::fmt::Display for SetupError {
 }
 
 impl std::error::Error for SetupError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Input, TSeg};
+
+    fn obs(state: &str, timer: Option<u8>, emitted: Vec<TSeg>) -> HostObs {
+        HostObs {
+            state: state.into(),
+            iss: Some(0),
+            timer,
+            emitted,
+            delivered: 0,
+            eof: false,
+            events: Vec::new(),
+        }
+    }
+
+    fn seg(flags: &str, seq: i64, ack: i64) -> TSeg {
+        TSeg {
+            from: "A".into(),
+            flags: flags.into(),
+            seq: Some(seq),
+            ack,
+            len: 0,
+        }
+    }
+
+    fn step(kind: &str, segment: Option<TSeg>, after: &HostObs) -> Step {
+        Step {
+            tick: 0,
+            input: Input {
+                kind: kind.into(),
+                host: segment.is_none().then(|| "A".to_string()),
+                segment,
+            },
+            key: None,
+            a: after.clone(),
+            b: obs("ESTABLISHED", None, vec![]),
+        }
+    }
+
+    #[test]
+    fn a_retransmission_timer_passes_when_not_due_sooner() {
+        let exp = obs("ESTABLISHED", Some(1), vec![]);
+        let mut ab = Vec::new();
+        let later = obs("ESTABLISHED", Some(2), vec![]);
+        assert!(compare(&exp, &later, "ESTABLISHED", Profile::Linux, &mut ab).is_empty());
+        let sooner = obs("ESTABLISHED", Some(0), vec![]);
+        assert_eq!(
+            compare(&exp, &sooner, "ESTABLISHED", Profile::Linux, &mut ab).len(),
+            1
+        );
+        assert_eq!(
+            compare(&exp, &later, "ESTABLISHED", Profile::Strict, &mut ab).len(),
+            1
+        );
+        assert!(ab.is_empty());
+    }
+
+    #[test]
+    fn the_linux_profile_absorbs_time_wait_length_and_rst_with_ack() {
+        let mut ab = Vec::new();
+        let exp = obs("TIME-WAIT", Some(4), vec![]);
+        let act = obs("TIME-WAIT", Some(60), vec![]);
+        assert!(compare(&exp, &act, "FIN-WAIT-2", Profile::Linux, &mut ab).is_empty());
+        assert_eq!(ab, ["time-wait-length"]);
+        assert!(!compare(&exp, &act, "FIN-WAIT-2", Profile::Strict, &mut ab).is_empty());
+        let exp = obs("CLOSED", None, vec![seg("RST", 2, 0)]);
+        let act = obs("CLOSED", None, vec![seg("ACK,RST", 2, 1)]);
+        assert!(compare(&exp, &act, "ESTABLISHED", Profile::Linux, &mut ab).is_empty());
+        // To a peer in SYN-SENT the ACK makes the RST acceptable: not absorbed.
+        assert!(!compare(&exp, &act, "SYN-SENT", Profile::Linux, &mut ab).is_empty());
+        // A different sequence number is never absorbed.
+        let other = obs("CLOSED", None, vec![seg("ACK,RST", 3, 1)]);
+        assert!(!compare(&exp, &other, "ESTABLISHED", Profile::Linux, &mut ab).is_empty());
+    }
+
+    #[test]
+    fn differences_are_classified_by_input_and_outcome() {
+        // A retransmitted SYN in SYN-RECEIVED: the model ACKs, Linux resends
+        // its SYN,ACK.
+        let exp = obs("SYN-RECEIVED", Some(1), vec![seg("ACK", 1, 1)]);
+        let act = obs("SYN-RECEIVED", Some(1), vec![seg("SYN,ACK", 0, 1)]);
+        let mut syn = seg("SYN", 0, 0);
+        syn.from = "B".into();
+        let s = step("deliver", Some(syn.clone()), &exp);
+        assert_eq!(
+            classify("rfc9293", "A", &[], &s, &exp, &act),
+            Some("syn-received-resends-synack")
+        );
+        // The same answer to a SYN,ACK is no known class.
+        let mut synack = seg("SYN,ACK", 0, 1);
+        synack.from = "B".into();
+        let s = step("deliver", Some(synack), &exp);
+        assert_eq!(classify("rfc9293", "A", &[], &s, &exp, &act), None);
+        // A challenge ACK counts as one only against the rfc793 profile.
+        let exp = obs("CLOSED", None, vec![seg("ACK,RST", 0, 4)]);
+        let act = obs("ESTABLISHED", None, vec![seg("ACK", 1, 1)]);
+        let s = step("deliver", Some(syn), &exp);
+        assert_eq!(
+            classify("rfc793", "A", &[], &s, &exp, &act),
+            Some("challenge-ack")
+        );
+        assert_eq!(classify("rfc9293", "A", &[], &s, &exp, &act), None);
+        // Every class classify returns is listed.
+        for c in [
+            "time-wait-rst",
+            "rst-at-rcv-nxt-minus-1",
+            "challenge-ack",
+            "simultaneous-open-acks-synack",
+            "syn-received-resends-synack",
+            "close-in-syn-received-waits",
+            "loss-window-holds-fin",
+            "refused-reported-as-reset",
+            "syn-sent-bad-ack-rearms",
+            "retransmit-collapses-data-fin",
+        ] {
+            assert!(KERNEL_DEVIATIONS.iter().any(|d| d.name == c), "{c}");
+        }
+    }
+}
