@@ -245,6 +245,18 @@ impl KernelTarget {
         self.diag.lookup(self.kaddr, self.haddr).ok().flatten()
     }
 
+    /// After the application dropped its socket: waits (up to 100 ms) until
+    /// the kernel has let the connection go. close(2) releases the socket at
+    /// once unless another reference to the descriptor exists (as it does
+    /// for a moment in a child that any thread of this process forks, until
+    /// it execs); a defensive wait, not seen to matter in a fork-storm test.
+    fn wait_released(&mut self) {
+        let until = std::time::Instant::now() + Duration::from_millis(100);
+        while self.info().is_some() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// The application's view: accept a completed passive open, notice a
     /// completed or failed active open, read what arrived.
     fn poll_app(&mut self) {
@@ -554,7 +566,10 @@ impl ConformanceTarget for KernelTarget {
                 // kernel disconnects on shutdown(2) and flags ECONNRESET on
                 // the socket, which is the call's own doing, not the peer's.
                 if let Some(s) = self.stream.take() {
-                    ksock::shutdown_write(&s)
+                    let r = ksock::shutdown_write(&s);
+                    drop(s);
+                    self.wait_released();
+                    r
                 } else {
                     Ok(())
                 }
@@ -575,6 +590,8 @@ impl ConformanceTarget for KernelTarget {
                 // ABORT: SO_LINGER {on, 0} and close(2) send a RST.
                 if let Some(s) = self.stream.take() {
                     let _ = setsockopt(&s, sockopt::Linger, &linger0());
+                    drop(s);
+                    self.wait_released();
                 }
                 self.listener = None;
                 Ok(())
