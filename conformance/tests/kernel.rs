@@ -100,6 +100,10 @@ fn kernel_replays_the_transition_cover_without_unclassified_divergence() {
     // waited for (and got) the kernel's own retransmissions.
     assert!(agreed * 2 > sum.outcomes.len(), "only {agreed} agreed");
     assert!(sum.waited() > Duration::from_secs(1), "{:?}", sum.waited());
+    // The cover manifests are among the paths: the kernel took most of the
+    // model's reachable transitions in steps that agreed.
+    let (hit, reachable) = sum.coverage();
+    assert!(reachable > 100 && hit * 2 > reachable, "{hit}/{reachable}");
     // The mapping meets TIME-WAIT: the model's timeout ends the replay
     // early rather than sleeping 60 s.
     assert!(

@@ -2,7 +2,7 @@
 //! the comparison rules of the `linux` mapping; the named deviations; and a
 //! parallel runner (each worker in its own private namespace).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -164,6 +164,9 @@ pub struct Outcome {
     pub isn_base: u32,
     /// Steps replayed (up to and including the one that stopped it).
     pub steps: usize,
+    /// Transition keys of agreeing steps where the kernel's host acted
+    /// (called, timed out, or received a segment).
+    pub taken: Vec<String>,
     /// Steps in the trace.
     pub of: usize,
     /// The verdict.
@@ -444,6 +447,7 @@ pub fn replay_one(
         role: if role == 0 { "A" } else { "B" },
         isn_base,
         steps: 0,
+        taken: Vec::new(),
         of: t.steps.len(),
         verdict: Verdict::Agreed,
         at: None,
@@ -495,6 +499,15 @@ pub fn replay_one(
             absorbed.push("rst-carries-ack");
         }
         let diffs = compare(exp, &act, peer_state, profile, &mut absorbed);
+        let actor = match &s.input.segment {
+            Some(seg) if matches!(s.input.kind.as_str(), "deliver" | "duplicate") => {
+                Some(1 - host_idx(&seg.from))
+            }
+            _ => s.input.host.as_deref().map(host_idx),
+        };
+        if diffs.is_empty() && actor == Some(role) {
+            out.taken.extend(s.key.iter().cloned());
+        }
         if !diffs.is_empty() {
             out.verdict = match classify(&t.config.profile, out.role, &t.steps[..i], s, exp, &act) {
                 Some(c) => Verdict::Deviation(c),
@@ -545,6 +558,9 @@ pub struct Summary {
     pub seconds: f64,
     /// Segments read from the TUN that belonged to no current replay.
     pub stray: u64,
+    /// Every reachable transition key of the cover manifests among the
+    /// paths (of the profile replayed).
+    pub reachable: BTreeSet<String>,
 }
 
 impl Summary {
@@ -577,6 +593,14 @@ impl Summary {
             *e &= o.verdict == Verdict::Agreed;
         }
         (per.values().filter(|v| **v).count(), per.len())
+    }
+
+    /// Reachable transitions the kernel took in an agreeing step, and how
+    /// many are reachable (0 without a cover manifest among the paths).
+    pub fn coverage(&self) -> (usize, usize) {
+        let taken: BTreeSet<&String> = self.outcomes.iter().flat_map(|o| &o.taken).collect();
+        let hit = self.reachable.iter().filter(|k| taken.contains(k)).count();
+        (hit, self.reachable.len())
     }
 
     /// Replays whose first attempt diverged unclassified and whose retry
@@ -678,6 +702,12 @@ pub fn replay_all(
         outcomes: res.into_iter().map(|(_, o)| o).collect(),
         seconds: start.elapsed().as_secs_f64(),
         stray: stray.load(Ordering::Relaxed) as u64,
+        reachable: loaded
+            .covers
+            .iter()
+            .filter(|(_, c)| profile.is_none_or(|p| p == c.config.profile))
+            .flat_map(|(_, c)| c.keys.iter().cloned())
+            .collect(),
     })
 }
 

@@ -130,6 +130,10 @@ pub fn to_json(sum: &Summary) -> serde_json::Value {
         "replays": sum.outcomes.len(),
         "steps": sum.steps(),
         "verdicts": sum.by_verdict(),
+        "coverage": {
+            "reachable": sum.coverage().1,
+            "taken_by_kernel": sum.coverage().0,
+        },
         "diverged": sum.diverged().map(outcome).collect::<Vec<_>>(),
         "retried": sum.retried().map(outcome).collect::<Vec<_>>(),
         "outcomes": sum.outcomes.iter().map(outcome).collect::<Vec<_>>(),
@@ -207,6 +211,13 @@ fn print_text(sum: &Summary, all: bool) {
                 o.verdict
             );
         }
+    }
+    let (hit, reachable) = sum.coverage();
+    if reachable > 0 {
+        println!(
+            "coverage: the kernel took {hit} of the {reachable} reachable transitions \
+             (cover.json) in agreeing steps where its host was the one acting"
+        );
     }
     if sum.stray > 0 {
         println!("({} stray segments of earlier replays ignored)", sum.stray);
