@@ -57,23 +57,6 @@ fn suite() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("traces")
 }
 
-/// The budgets of the `default` preset (model/src/config.rs), for a
-/// manifest written before `synfin export` recorded them.
-fn default_preset_budgets() -> Budgets {
-    Budgets {
-        opens: 2,
-        b_connects: true,
-        bytes: [1, 0],
-        losses: 2,
-        dups: 0,
-        delays: 0,
-        aborts: 1,
-        crashes: 0,
-        isn_rate: 1,
-        clock_cap: 6,
-    }
-}
-
 /// One world of the model: a committed cover manifest's configuration and
 /// budgets, and every key the model reaches under the profile.
 struct Model {
@@ -91,11 +74,12 @@ fn worlds() -> Vec<Model> {
     let loaded = load(&[suite()]).expect("suite loads");
     let mut out = Vec::new();
     for (path, c) in &loaded.covers {
-        let budgets = match (&c.budgets, c.config.preset.as_str()) {
-            (Some(b), _) => b.clone(),
-            (None, "default") => default_preset_budgets(),
-            (None, p) => panic!("{}: no budgets for preset {p}", path.display()),
-        };
+        let budgets = c.budgets.clone().unwrap_or_else(|| {
+            panic!(
+                "{}: no budgets (written before `synfin export` recorded them; regenerate)",
+                path.display()
+            )
+        });
         assert_eq!(
             budgets.crashes,
             0,
