@@ -29,7 +29,7 @@ enum Command {
         #[arg(long, default_value = "impl")]
         target: String,
         /// kernel target: parallel workers, each in its own namespace.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 16)]
         jobs: usize,
         /// Replay only traces of this profile: rfc9293 or rfc793.
         #[arg(long)]

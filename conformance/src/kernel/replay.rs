@@ -181,6 +181,8 @@ pub struct Outcome {
     pub absorbed: Vec<&'static str>,
     /// Real time spent waiting for the kernel's timers.
     pub waited: Duration,
+    /// Real time the whole replay took (waits included).
+    pub elapsed: Duration,
     /// If a first attempt diverged unclassified and this one (the retry)
     /// did not: the first attempt's step and differences. Real time makes
     /// an occasional answer late on a loaded machine; a divergence that
@@ -455,8 +457,10 @@ pub fn replay_one(
         so_far: String::new(),
         absorbed: Vec::new(),
         waited: Duration::ZERO,
+        elapsed: Duration::ZERO,
         retried: None,
     };
+    let started = std::time::Instant::now();
     let so_far = |i: usize| -> String {
         t.steps[..=i]
             .iter()
@@ -521,6 +525,7 @@ pub fn replay_one(
     }
     out.absorbed = absorbed;
     out.waited = target.waited.saturating_sub(waited_before);
+    out.elapsed = started.elapsed();
     out
 }
 
@@ -541,7 +546,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            jobs: 8,
+            jobs: 16,
             roles: vec![0, 1],
             profile: Profile::Linux,
             wait_budget: Duration::from_secs(5),
@@ -593,6 +598,17 @@ impl Summary {
             *e &= o.verdict == Verdict::Agreed;
         }
         (per.values().filter(|v| **v).count(), per.len())
+    }
+
+    /// Steps per second of one worker when it is not waiting for a kernel
+    /// timer: the harness's own speed (sockets, TUN, sock_diag per step).
+    pub fn steps_per_busy_second(&self) -> f64 {
+        let busy: Duration = self
+            .outcomes
+            .iter()
+            .map(|o| o.elapsed.saturating_sub(o.waited))
+            .sum();
+        self.steps() as f64 / busy.as_secs_f64().max(1e-9)
     }
 
     /// Reachable transitions the kernel took in an agreeing step, and how

@@ -144,6 +144,7 @@ pub fn to_json(sum: &Summary) -> serde_json::Value {
         "seconds": sum.seconds,
         "waited_seconds": sum.waited().as_secs_f64(),
         "steps_per_second": sum.steps() as f64 / sum.seconds.max(1e-9),
+        "steps_per_busy_second_per_worker": sum.steps_per_busy_second(),
     })
 }
 
@@ -212,6 +213,10 @@ fn print_text(sum: &Summary, all: bool) {
             );
         }
     }
+    println!(
+        "one worker, not counting timer waits: {:.0} steps/s",
+        sum.steps_per_busy_second()
+    );
     let (hit, reachable) = sum.coverage();
     if reachable > 0 {
         println!(
