@@ -143,13 +143,17 @@ impl ImplTarget {
         while let Some(s) = c.poll_transmit() {
             host.emitted.push(s);
         }
+        // The end of the stream is what RECEIVE says (§3.10.3: "error:
+        // connection closing" once the FIN came and every byte before it was
+        // read), checked apart from the peer-closed event.
         let mut buf = [0u8; 16];
-        while let Ok(n) = c.recv(now, &mut buf) {
-            if n == 0 {
-                break;
+        host.eof = loop {
+            match c.recv(now, &mut buf) {
+                Ok(0) => break false,
+                Ok(n) => host.delivered += n as u8,
+                Err(e) => break matches!(e, synfin_tcp::conn::Error::ConnectionClosing),
             }
-            host.delivered += n as u8;
-        }
+        };
         while let Some(s) = c.poll_transmit() {
             host.emitted.push(s);
         }
@@ -157,10 +161,7 @@ impl ImplTarget {
             let name = match e {
                 Event::Connected => "connected",
                 Event::Data => continue,
-                Event::PeerClosed => {
-                    host.eof = true;
-                    "peer-closed"
-                }
+                Event::PeerClosed => "peer-closed",
                 Event::Reset => "reset",
                 Event::Refused => "refused",
                 Event::TimedOut => "timed-out",

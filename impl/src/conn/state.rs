@@ -65,21 +65,6 @@ impl State {
             State::TimeWait => "TIME-WAIT",
         }
     }
-
-    /// The synchronized states of RFC 9293 §3.5.2: ESTABLISHED and every state
-    /// after it. An unacceptable segment there draws an empty ACK, never a RST.
-    pub const fn is_synchronized(self) -> bool {
-        matches!(
-            self,
-            State::Established
-                | State::FinWait1
-                | State::FinWait2
-                | State::CloseWait
-                | State::Closing
-                | State::LastAck
-                | State::TimeWait
-        )
-    }
 }
 
 impl fmt::Display for State {
