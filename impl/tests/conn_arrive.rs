@@ -570,6 +570,31 @@ fn urgent_pointer_is_ignored_text_delivered() {
 // ------------------------------------------------------------ seventh: text
 
 #[test]
+fn data_event_is_edge_triggered_on_an_empty_receive_buffer() {
+    let mut s = socket_established();
+    send!(
+        s,
+        Segment {
+            payload: b"abc".to_vec(),
+            ..seg(Flags::ACK, REMOTE_SEQ, LOCAL_SEQ)
+        }
+    );
+    s.drain();
+    // More text while "abc" is still unread: readable already, no new event.
+    send!(
+        s,
+        Segment {
+            payload: b"def".to_vec(),
+            ..seg(Flags::ACK, REMOTE_SEQ.add(3), LOCAL_SEQ)
+        }
+    );
+    s.expect_events(&[]);
+    let mut buf = [0; 6];
+    assert_eq!(s.c.recv(s.now, &mut buf), Ok(6));
+    assert_eq!(&buf, b"abcdef");
+}
+
+#[test]
 fn text_is_taken_in_established_fin_wait_1_and_fin_wait_2() {
     for fixture in [
         socket_established as fn() -> Sock,

@@ -94,6 +94,27 @@ fn rtt_sample_from_the_handshake_sets_rto_with_1_second_floor() {
 }
 
 #[test]
+fn later_rtt_samples_smooth_srtt_and_rttvar() {
+    let cfg = Config {
+        rto_min: Duration::from_millis(10),
+        ..config()
+    };
+    let mut s = socket_syn_sent_with(cfg);
+    s.advance_to(millis(100));
+    send!(s, seg(Flags::SYN | Flags::ACK, REMOTE_ISS, LOCAL_SEQ));
+    // First sample (2.2): SRTT 100 ms, RTTVAR 50 ms, RTO 300 ms.
+    assert_eq!(s.c.rto(), Duration::from_millis(300));
+    s.c.send(s.now, b"x").unwrap();
+    s.drain();
+    s.advance_to(millis(350));
+    send!(s, seg(Flags::ACK, REMOTE_SEQ, LOCAL_SEQ.add(1)));
+    // Second sample R' = 250 ms (2.3): RTTVAR = 3/4 * 50 + 1/4 * |100 - 250|
+    // = 75 ms, SRTT = 7/8 * 100 + 1/8 * 250 = 118.75 ms, RTO = SRTT + 4 *
+    // RTTVAR = 418.75 ms.
+    assert_eq!(s.c.rto(), Duration::from_micros(418_750));
+}
+
+#[test]
 fn syn_ack_retransmitted_then_passive_syn_received_returns_to_listen() {
     let cfg = Config {
         syn_retries: 2,
