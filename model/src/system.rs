@@ -459,7 +459,11 @@ impl Sys {
     /// A passive SYN-RECEIVED returns to LISTEN (§3.10.7.4), keeping its incarnation.
     pub(crate) fn back_to_listen(&mut self, h: usize, end: End) {
         let host = &mut self.hosts[h];
+        // The SYN,ACK consumed its ISS: a reopen must wait for the ISN clock
+        // to move past it, as after any incarnation (`Host::may_reuse`).
+        let used = host.snd_nxt - host.iss;
         *host = host.fresh(St::Listen);
+        host.used = used;
         host.passive = true;
         host.end = end;
     }

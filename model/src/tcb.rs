@@ -241,8 +241,10 @@ impl Host {
     /// Forget the TCB (RFC: "delete the TCB"); keep the budget and the
     /// ghosts that outlive an incarnation.
     pub fn delete_tcb(&mut self, end: End) {
+        // A LISTEN has chosen no ISS of its own, but may have passed through
+        // SYN-RECEIVED and back: keep what that consumed (`back_to_listen`).
         let used = if self.state == St::Listen {
-            0
+            self.used
         } else {
             self.snd_nxt - self.iss
         };

@@ -130,6 +130,28 @@ fn two_way_handshake_counterexample_renders() {
     insta::assert_snapshot!(synfin_model::render::steps(&paths["no-phantom-connection"]));
 }
 
+/// Found by the `deep` preset: a passive SYN-RECEIVED that went back to
+/// LISTEN forgot the ISS its SYN,ACK consumed, so after CLOSE and a new
+/// LISTEN, with no tick between, the host chose the same ISS again and an
+/// old duplicate SYN plus an old ACK opened a connection A never asked for
+/// (10 steps). The smallest world that holds it: two OPENs, one duplicate,
+/// one ABORT, no data, no loss.
+#[test]
+fn a_reopened_listener_does_not_reuse_the_iss_of_its_reset_syn_received() {
+    let mut cfg = Config::new(Preset::Default, Profile::Rfc9293, None);
+    (cfg.dups, cfg.losses, cfg.bytes, cfg.b_connects) = (1, 0, [0, 0], false);
+    let (paths, (states, _, depth)) = check::shortest_with_stats(&cfg, &["no-phantom-connection"]);
+    assert!(
+        !paths.contains_key("no-phantom-connection"),
+        "phantom connection:\n{}",
+        synfin_model::render::steps(&paths["no-phantom-connection"])
+    );
+    assert!(
+        depth > 10,
+        "the search stopped at depth {depth}, {states} states"
+    );
+}
+
 mod random_configs {
     use super::*;
     use proptest::prelude::*;
