@@ -93,6 +93,14 @@ pub const KERNEL_DEVIATIONS: &[KernelDeviation] = &[
         allowance: Allowance::Deviates,
     },
     KernelDeviation {
+        name: "rst-carries-ack-to-syn-sent",
+        what: "Linux's RST for an ABORT carries ACK (RFC 9293 §3.10.5 writes \
+               <SEQ=SND.NXT><CTL=RST>); to a peer in SYN-SENT the ACK field decides \
+               whether the RST counts (§3.10.7.3), so the `linux` profile does not absorb \
+               it there",
+        allowance: Allowance::Deviates,
+    },
+    KernelDeviation {
         name: "rst-at-rcv-nxt-minus-1",
         what: "in CLOSE-WAIT, LAST-ACK and CLOSING an RST with SEG.SEQ = RCV.NXT-1 (the \
                peer's FIN's number) resets the connection (tcp_reset_check, for peers that \
@@ -339,6 +347,11 @@ pub fn classify(
         e == *act
     };
     let only_emitted = same_but(&|e| e.emitted = act.emitted.clone());
+    if step.input.kind == "abort" && only_emitted && rst_with_ack(exp, act, "") {
+        // Only reached when the peer is in SYN-SENT: elsewhere the `linux`
+        // profile absorbed it before classification.
+        return Some("rst-carries-ack-to-syn-sent");
+    }
     let pure_ack = |v: &[crate::trace::TSeg]| v.len() == 1 && v[0].flags == "ACK" && v[0].len == 0;
     if arrival
         && flags.contains("RST")
@@ -830,8 +843,14 @@ mod tests {
         let exp = obs("CLOSED", None, vec![seg("RST", 2, 0)]);
         let act = obs("CLOSED", None, vec![seg("ACK,RST", 2, 1)]);
         assert!(compare(&exp, &act, "ESTABLISHED", Profile::Linux, &mut ab).is_empty());
-        // To a peer in SYN-SENT the ACK makes the RST acceptable: not absorbed.
+        // To a peer in SYN-SENT the ACK makes the RST acceptable: not absorbed,
+        // but a named deviation.
         assert!(!compare(&exp, &act, "SYN-SENT", Profile::Linux, &mut ab).is_empty());
+        let s = step("abort", None, &exp);
+        assert_eq!(
+            classify("rfc793", "A", &[], &s, &exp, &act),
+            Some("rst-carries-ack-to-syn-sent")
+        );
         // A different sequence number is never absorbed.
         let other = obs("CLOSED", None, vec![seg("ACK,RST", 3, 1)]);
         assert!(!compare(&exp, &other, "ESTABLISHED", Profile::Linux, &mut ab).is_empty());
