@@ -385,12 +385,17 @@ impl World {
                     self.snd_max[h] = self.snd_max[h].max(end);
                 }
             }
+            // The numbers an incarnation consumed gate the next OPEN. A LISTEN
+            // chose no ISS of its own and keeps what a SYN-RECEIVED it went
+            // back from consumed (model `back_to_listen`, `delete_tcb`).
+            let consumed = self.snd_max[h] - before.iss.unwrap_or(self.snd_max[h]);
+            if before.state == "SYN-RECEIVED" && now.state == "LISTEN" {
+                self.used[h] = consumed;
+            }
             if before.state != "CLOSED" && now.state == "CLOSED" {
-                self.used[h] = if before.state == "LISTEN" {
-                    0
-                } else {
-                    self.snd_max[h] - before.iss.unwrap_or(self.snd_max[h])
-                };
+                if before.state != "LISTEN" {
+                    self.used[h] = consumed;
+                }
                 self.time_wait_done[h] = before.state == "TIME-WAIT" && act == Act::Timeout(h);
             }
             if actor == Some(h) {
