@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
@@ -62,10 +63,8 @@ pub fn check(cfg: &Config, threads: usize, progress: bool) -> Report {
         return check_variant(cfg, variant.breaks());
     }
     let start = Instant::now();
-    let checker = TcpModel::new(cfg.clone())
-        .checker()
-        .threads(threads)
-        .spawn_dfs();
+    let (model, tally) = TcpModel::tallying(cfg.clone());
+    let checker = model.checker().threads(threads).spawn_dfs();
     let tty = progress && std::io::stderr().is_terminal();
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(if tty { 1000 } else { 50 }));
@@ -85,27 +84,25 @@ pub fn check(cfg: &Config, threads: usize, progress: bool) -> Report {
     }
     let checker = checker.join();
     let seconds = start.elapsed().as_secs_f64();
+    let bits = tally.load(Ordering::Relaxed);
     let discovered: Vec<&'static str> = properties::ALL
         .iter()
-        .filter(|p| checker.discovery(p.name).is_some())
-        .map(|p| p.name)
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, p)| p.name)
         .collect();
-    // Counterexamples are searched again breadth-first, so they are shortest.
-    // Scenario examples keep the checker's path (`synfin show` finds the shortest).
-    let violated: Vec<&'static str> = discovered
-        .iter()
-        .copied()
-        .filter(|n| properties::by_name(n).is_some_and(|p| p.expectation == Expectation::Always))
-        .collect();
-    let t = Instant::now();
-    let mut paths = shortest(cfg, &violated);
-    for name in &discovered {
-        if !paths.contains_key(name) {
-            if let Some(p) = checker.discovery(name) {
-                paths.insert(name, p.into_vec());
-            }
-        }
+    // The exhaustive run only tallies; breadth-first searches then find the
+    // shortest counterexample to each violated property and an example of
+    // each scenario.
+    if tty {
+        eprintln!("  paths for {} properties...", discovered.len());
     }
+    let t = Instant::now();
+    let (violated, reached): (Vec<_>, Vec<_>) = discovered.iter().copied().partition(|n| {
+        properties::by_name(n).is_some_and(|p| p.expectation == Expectation::Always)
+    });
+    let mut paths = shortest(cfg, &violated);
+    paths.extend(examples(cfg, &reached));
     let shortest_seconds = t.elapsed().as_secs_f64();
     let verdicts = properties::ALL
         .iter()
@@ -220,6 +217,66 @@ pub fn shortest_with_stats(
         frontier = next;
     }
     (found, (parent.len(), generated, depth))
+}
+
+/// An example path for each named scenario. The search runs first in the
+/// world without duplication, delay or crash (budgets only restrict, so its
+/// paths are paths of `cfg` too, replayed there to make sure), which finds
+/// most scenarios in a fraction of a second where a search of the full world
+/// can take a minute; what it misses is searched in `cfg` itself. So an
+/// example is the shortest one that needs none of those faults, or failing
+/// that the shortest one.
+pub fn examples(cfg: &Config, names: &[&'static str]) -> HashMap<&'static str, Path> {
+    let mut found = HashMap::new();
+    let calm = Config {
+        dups: 0,
+        delays: 0,
+        crashes: 0,
+        ..cfg.clone()
+    };
+    if calm != *cfg {
+        let model = TcpModel::new(cfg.clone());
+        for (name, path) in shortest(&calm, names) {
+            let Some(prop) = properties::by_name(name) else {
+                continue;
+            };
+            let actions: Vec<Action> = path.iter().filter_map(|(_, a)| *a).collect();
+            if let Some(replayed) = replay(&model, &actions) {
+                let last = &replayed.last().expect("a path has a last state").0;
+                if (prop.holds)(&model, last) {
+                    found.insert(name, replayed);
+                }
+            }
+        }
+    }
+    let rest: Vec<&'static str> = names
+        .iter()
+        .copied()
+        .filter(|n| !found.contains_key(n))
+        .collect();
+    if !rest.is_empty() {
+        found.extend(shortest(cfg, &rest));
+    }
+    found
+}
+
+/// Apply `actions` from the initial state, each only if enabled there.
+fn replay(model: &TcpModel, actions: &[Action]) -> Option<Path> {
+    let mut state = model.init_states().remove(0);
+    let mut path = Vec::new();
+    let mut enabled = Vec::new();
+    for &a in actions {
+        enabled.clear();
+        model.actions(&state, &mut enabled);
+        if !enabled.contains(&a) {
+            return None;
+        }
+        let next = model.next_state(&state, a)?;
+        path.push((state, Some(a)));
+        state = next;
+    }
+    path.push((state, None));
+    Some(path)
 }
 
 /// Replay the action indices that lead to `target` from the initial state.

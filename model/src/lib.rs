@@ -22,6 +22,9 @@ pub mod system;
 pub mod tcb;
 pub mod trace;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
 use stateright::{Model, Property};
 
 pub use config::{Config, Preset, Profile, Variant};
@@ -34,12 +37,64 @@ pub struct TcpModel {
     pub cfg: Config,
     /// Restrict to these properties (all when `None`).
     pub only: Option<Vec<&'static str>>,
+    /// Tally mode (see [`TcpModel::tallying`]): bit `i` is set once some
+    /// state violates (safety) or shows (scenario) `properties::ALL[i]`.
+    pub tally: Option<Arc<AtomicU32>>,
 }
 
 impl TcpModel {
     /// The model with every property.
     pub fn new(cfg: Config) -> TcpModel {
-        TcpModel { cfg, only: None }
+        TcpModel {
+            cfg,
+            only: None,
+            tally: None,
+        }
+    }
+
+    /// The model for an exhaustive run that only needs verdicts: it gives
+    /// stateright one property, `tally`, that evaluates every property on
+    /// each state and records hits in the shared bit set. Stateright 0.31
+    /// keeps a `DashMap` of discoveries that it looks up once per property
+    /// per state, and writes (cloning the path) every time a scenario holds
+    /// again; with 18 properties that was 40% of the run. Paths are found
+    /// afterwards by [`check::shortest`].
+    pub fn tallying(cfg: Config) -> (TcpModel, Arc<AtomicU32>) {
+        let tally = Arc::new(AtomicU32::new(0));
+        let model = TcpModel {
+            tally: Some(tally.clone()),
+            ..TcpModel::new(cfg)
+        };
+        (model, tally)
+    }
+
+    fn wanted(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(&name))
+    }
+
+    /// Record in the tally the properties `s` violates or shows. Always
+    /// true: the single property of tally mode never stops the search.
+    fn record(&self, s: &Sys) -> bool {
+        let Some(tally) = &self.tally else {
+            return true;
+        };
+        let seen = tally.load(Ordering::Relaxed);
+        let mut hits = 0;
+        for (i, p) in properties::ALL.iter().enumerate() {
+            let bit = 1 << i;
+            if seen & bit == 0
+                && self.wanted(p.name)
+                && (p.holds)(self, s) != (p.expectation == properties::Expectation::Always)
+            {
+                hits |= bit;
+            }
+        }
+        // Written only when something is new: a shared write per state
+        // would bounce the cache line between checker threads.
+        if hits != 0 {
+            tally.fetch_or(hits, Ordering::Relaxed);
+        }
+        true
     }
 }
 
@@ -62,9 +117,14 @@ impl Model for TcpModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
+        if self.tally.is_some() {
+            return vec![Property::always("tally", |m: &TcpModel, s: &Sys| {
+                m.record(s)
+            })];
+        }
         properties::ALL
             .iter()
-            .filter(|p| self.only.as_ref().is_none_or(|only| only.contains(&p.name)))
+            .filter(|p| self.wanted(p.name))
             .map(|p| match p.expectation {
                 properties::Expectation::Always => Property::always(p.name, p.holds),
                 properties::Expectation::Sometimes => Property::sometimes(p.name, p.holds),

@@ -74,6 +74,32 @@ pub struct Seg {
 }
 
 impl Seg {
+    /// Every field as one byte string, for hashing (see `Host::pack`).
+    pub fn pack(&self) -> [u8; 9] {
+        let Seg {
+            from,
+            seq,
+            ack,
+            ctl,
+            data,
+            late,
+            age,
+            g_inc,
+            g_idx,
+        } = self;
+        [
+            *from,
+            *seq,
+            *ack,
+            ctl.0,
+            u8::from(*data),
+            u8::from(*late),
+            *age,
+            *g_inc,
+            *g_idx,
+        ]
+    }
+
     /// SEG.LEN: data octets plus one for SYN and one for FIN.
     pub fn len(&self) -> u8 {
         u8::from(self.data) + u8::from(self.ctl.has(Ctl::SYN)) + u8::from(self.ctl.has(Ctl::FIN))

@@ -25,6 +25,94 @@ fn quick_rfc793_holds_everything_and_reaches_every_scenario() {
     checker.assert_properties();
 }
 
+/// `synfin check` gives stateright a single tallying property (see
+/// `TcpModel::tallying`); it must agree with the plain model, which gives
+/// stateright all 18, on the state count and on every verdict.
+#[test]
+fn the_tallying_check_agrees_with_the_plain_model() {
+    for profile in [Profile::Rfc9293, Profile::Rfc793] {
+        let cfg = Config::new(Preset::Quick, profile, None);
+        let report = check::check(&cfg, 2, false);
+        let plain = exhaustive(cfg.clone());
+        assert_eq!(report.unique_states, plain.unique_state_count());
+        for v in &report.verdicts {
+            let discovered = plain.discovery(v.name).is_some();
+            assert_eq!(
+                v.holds,
+                discovered == (v.expectation == Expectation::Sometimes),
+                "{}",
+                v.name
+            );
+            if v.expectation == Expectation::Always {
+                assert!(
+                    v.path.is_none(),
+                    "{} holds, so it has no counterexample",
+                    v.name
+                );
+                continue;
+            }
+            let path = v.path.as_ref().expect("every scenario has an example");
+            let prop = properties::by_name(v.name).unwrap();
+            assert!(
+                (prop.holds)(&TcpModel::new(cfg.clone()), &path.last().unwrap().0),
+                "{}",
+                v.name
+            );
+        }
+    }
+}
+
+/// Scenario examples are searched first in the world without duplication,
+/// delay or crash; each must still be a path of the full world that ends in
+/// a state showing the scenario.
+#[test]
+fn scenario_examples_are_paths_of_the_full_world() {
+    let mut cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    (cfg.dups, cfg.delays) = (1, 1);
+    let model = TcpModel::new(cfg.clone());
+    let names: Vec<&'static str> = properties::ALL
+        .iter()
+        .filter(|p| p.expectation == Expectation::Sometimes)
+        .map(|p| p.name)
+        .collect();
+    let found = check::examples(&cfg, &names);
+    assert_eq!(found.len(), names.len());
+    for (name, path) in found {
+        let mut state = model.init_states().remove(0);
+        assert_eq!(path[0].0, state, "{name}");
+        for (recorded, action) in &path {
+            assert_eq!(*recorded, state, "{name}");
+            let Some(action) = action else { break };
+            let mut enabled = Vec::new();
+            model.actions(&state, &mut enabled);
+            assert!(enabled.contains(action), "{name}: {action:?} enabled");
+            state = model.next_state(&state, *action).unwrap();
+        }
+        let prop = properties::by_name(name).unwrap();
+        assert!((prop.holds)(&model, &state), "{name}");
+    }
+}
+
+/// The tally records violations too: the two-way handshake, checked
+/// exhaustively rather than by its breadth-first search, breaks
+/// `no-phantom-connection`.
+#[test]
+fn the_tally_records_a_violation() {
+    let cfg = Config::new(
+        Preset::Quick,
+        Profile::Rfc9293,
+        Some(Variant::TwoWayHandshake),
+    );
+    let (model, tally) = TcpModel::tallying(cfg);
+    model.checker().threads(2).spawn_dfs().join();
+    let bits = tally.load(std::sync::atomic::Ordering::Relaxed);
+    let index = properties::ALL
+        .iter()
+        .position(|p| p.name == "no-phantom-connection")
+        .unwrap();
+    assert_ne!(bits & (1 << index), 0);
+}
+
 const QUICK_RFC9293_STATES: usize = 163_794;
 const QUICK_RFC793_STATES: usize = 155_642;
 
@@ -52,8 +140,8 @@ fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
 
         // Depth d evaluates paths of at most d - 2 actions.
         let only = TcpModel {
-            cfg: cfg.clone(),
             only: Some(vec![variant.breaks()]),
+            ..TcpModel::new(cfg.clone())
         };
         let shorter = only
             .clone()
