@@ -83,7 +83,10 @@ pub fn describe(i: usize, s: &Step) -> String {
     line
 }
 
-fn diff(name: &str, exp: &HostObs, act: &HostObs, out: &mut Vec<String>) {
+/// Field-by-field differences of host `name`. The TCB variables are
+/// compared when `tcb` is set (the target observes them) and the trace
+/// records them for this step.
+pub fn diff(name: &str, exp: &HostObs, act: &HostObs, tcb: bool, out: &mut Vec<String>) {
     macro_rules! cmp {
         ($f:ident) => {
             if exp.$f != act.$f {
@@ -124,6 +127,15 @@ fn diff(name: &str, exp: &HostObs, act: &HostObs, out: &mut Vec<String>) {
     cmp!(delivered);
     cmp!(eof);
     cmp!(events);
+    if let (true, Some(e)) = (tcb, &exp.tcb) {
+        if act.tcb.as_ref() != Some(e) {
+            let a = act
+                .tcb
+                .as_ref()
+                .map_or("none".to_string(), |t| t.to_string());
+            out.push(format!("{name}.tcb: expected {e}, actual {a}"));
+        }
+    }
 }
 
 /// Replay one trace at one ISN base. `Ok(steps)` when it conforms.
@@ -162,7 +174,14 @@ pub fn replay_one(
         for h in 0..2 {
             let act = target.observe(h);
             let before = diffs.len();
-            diff(if h == 0 { "A" } else { "B" }, s.host(h), &act, &mut diffs);
+            let tcb = target.observes_tcb();
+            diff(
+                if h == 0 { "A" } else { "B" },
+                s.host(h),
+                &act,
+                tcb,
+                &mut diffs,
+            );
             if diffs.len() > before {
                 match target.known_deviation(s, h, s.host(h), &act) {
                     Some(k) => known = Some(k),

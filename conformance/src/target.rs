@@ -9,7 +9,7 @@ use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
 use synfin_tcp::wire::{Flags, Segment};
 
-use crate::trace::{HostObs, Step, TSeg, TraceConfig};
+use crate::trace::{HostObs, Step, TSeg, TcbObs, TraceConfig};
 
 /// A TCP under test, driven one trace input at a time. Host 0 is A, 1 is B.
 /// The harness owns the network: it decides which segment arrives, is lost,
@@ -31,7 +31,15 @@ pub trait ConformanceTarget {
     /// Host `h` crashes and reboots (TCB lost, quiet time of MSL).
     fn crash(&mut self, h: usize);
     /// Host `h` now, with what it emitted and signalled since the last call.
+    /// A target that [`observes_tcb`](Self::observes_tcb) fills in `tcb`.
     fn observe(&mut self, h: usize) -> HostObs;
+    /// Whether [`observe`](Self::observe) reports the TCB's sequence
+    /// variables (`HostObs::tcb`), so that the replay compares them with the
+    /// model's. A target that cannot see them (the kernel) declines, and
+    /// only what is on the wire and at the user interface is compared.
+    fn observes_tcb(&self) -> bool {
+        false
+    }
     /// Name the known deviation (a behaviour judged against the RFC and
     /// kept, see the README) that explains why host `h` differs from the
     /// model at `step`, or `None` for a true divergence. A trace that
@@ -357,6 +365,7 @@ impl ConformanceTarget for ImplTarget {
         } else {
             (host.delivered, host.eof)
         };
+        let tcb = host.conn.as_ref().and_then(tcb_obs);
         HostObs {
             state: state.to_string(),
             iss: iss.map(|i| self.rel(i)),
@@ -365,6 +374,42 @@ impl ConformanceTarget for ImplTarget {
             delivered,
             eof,
             events,
+            tcb,
         }
+    }
+
+    fn observes_tcb(&self) -> bool {
+        true
+    }
+}
+
+/// A connection's TCB variables in trace terms (`TRACE-FORMAT.md`): none in
+/// CLOSED and LISTEN; no RCV.NXT in SYN-SENT (no IRS yet); in TIME-WAIT only
+/// what its compact record keeps ([`Connection::time_wait_parts`]).
+pub fn tcb_obs(c: &Connection) -> Option<TcbObs> {
+    let rel = |x: SeqNum, from: SeqNum| Some(i64::from(x.0.wrapping_sub(from.0) as i32));
+    match c.state() {
+        State::Closed | State::Listen => None,
+        State::SynSent => Some(TcbObs {
+            snd_una: rel(c.snd_una(), c.iss()),
+            snd_nxt: rel(c.snd_nxt(), c.iss()),
+            rcv_nxt: None,
+            retries: Some(c.retries().min(255) as u8),
+        }),
+        State::TimeWait => {
+            let (snd_nxt, rcv_nxt, _) = c.time_wait_parts();
+            Some(TcbObs {
+                snd_una: None,
+                snd_nxt: rel(snd_nxt, c.iss()),
+                rcv_nxt: rel(rcv_nxt, c.irs()),
+                retries: None,
+            })
+        }
+        _ => Some(TcbObs {
+            snd_una: rel(c.snd_una(), c.iss()),
+            snd_nxt: rel(c.snd_nxt(), c.iss()),
+            rcv_nxt: rel(c.rcv_nxt(), c.irs()),
+            retries: Some(c.retries().min(255) as u8),
+        }),
     }
 }

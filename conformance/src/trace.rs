@@ -148,6 +148,49 @@ pub struct HostObs {
     pub eof: bool,
     /// Application events in the step.
     pub events: Vec<String>,
+    /// The TCB's sequence variables, where the model records them (absent
+    /// in traces written before they were, and where the host has no TCB
+    /// whose variables mean anything: CLOSED, LISTEN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcb: Option<TcbObs>,
+}
+
+/// A host's TCB variables, each relative to where it starts (SND.* to the
+/// host's ISS, RCV.NXT to its IRS); a field is absent in a state where it
+/// has no meaning (see `TRACE-FORMAT.md`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TcbObs {
+    /// SND.UNA − ISS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snd_una: Option<i64>,
+    /// SND.NXT − ISS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snd_nxt: Option<i64>,
+    /// RCV.NXT − IRS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcv_nxt: Option<i64>,
+    /// Retransmission timeouts of the oldest unacknowledged segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u8>,
+}
+
+impl fmt::Display for TcbObs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut field = |f: &mut fmt::Formatter<'_>, name: &str, v: Option<i64>| {
+            let sep = if first { "" } else { " " };
+            first = false;
+            match v {
+                Some(v) => write!(f, "{sep}{name}={v}"),
+                None => write!(f, "{sep}{name}=-"),
+            }
+        };
+        field(f, "snd_una", self.snd_una)?;
+        field(f, "snd_nxt", self.snd_nxt)?;
+        field(f, "rcv_nxt", self.rcv_nxt)?;
+        field(f, "retries", self.retries.map(i64::from))
+    }
 }
 
 /// The cover manifest written by `synfin export --cover transitions`.

@@ -202,6 +202,7 @@ fn closed_obs() -> HostObs {
         delivered: 0,
         eof: false,
         events: vec![],
+        tcb: None,
     }
 }
 

@@ -81,6 +81,7 @@ fn render(name: &str, t: &Trace) -> String {
         delivered: 0,
         eof: false,
         events: vec![],
+        tcb: None,
     };
     let mut prev = [closed.clone(), closed];
     for (i, s) in t.steps.iter().enumerate() {

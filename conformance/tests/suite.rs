@@ -133,3 +133,161 @@ fn a_divergence_exits_1_with_the_step_and_the_trace_so_far() {
     assert!(text.contains("A.state: expected \"LISTEN\""), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The committed suite records the TCB variables wherever the host has a
+/// TCB (so the replay compares them), and nowhere it has none.
+#[test]
+fn the_committed_suite_records_tcb_variables_where_a_tcb_exists() {
+    let loaded = load(&[suite()]).expect("suite loads");
+    let mut with = 0;
+    for (file, t) in &loaded.traces {
+        for (i, s) in t.steps.iter().enumerate() {
+            for h in 0..2 {
+                let o = s.host(h);
+                let has_tcb = !matches!(o.state.as_str(), "CLOSED" | "LISTEN");
+                assert_eq!(
+                    o.tcb.is_some(),
+                    has_tcb,
+                    "{} step {}: host {h} in {} (regenerate with regen-traces.sh)",
+                    file.display(),
+                    i + 1,
+                    o.state
+                );
+                if let Some(tcb) = &o.tcb {
+                    with += 1;
+                    assert_eq!(tcb.rcv_nxt.is_some(), o.state != "SYN-SENT");
+                    assert_eq!(tcb.snd_una.is_some(), o.state != "TIME-WAIT");
+                    assert_eq!(tcb.retries.is_some(), o.state != "TIME-WAIT");
+                    assert!(tcb.snd_nxt.is_some());
+                }
+            }
+        }
+    }
+    assert!(with > 0);
+}
+
+/// A committed trace and the index of its step where A calls OPEN (A is
+/// then in SYN-SENT: SND.UNA = ISS, SND.NXT = ISS + 1, no RCV.NXT yet).
+fn a_connect() -> (serde_json::Value, usize) {
+    let t: serde_json::Value = serde_json::from_str(&a_trace()).unwrap();
+    let i = t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["input"]["kind"] == "connect" && s["input"]["host"] == "A")
+        .expect("A connects");
+    assert_eq!(t["steps"][i]["A"]["tcb"]["snd_una"], 0);
+    assert_eq!(t["steps"][i]["A"]["tcb"]["snd_nxt"], 1);
+    (t, i)
+}
+
+fn replay_cli(p: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_synfin-conform"))
+        .args(["replay"])
+        .arg(p)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// A trace whose TCB variables the implementation does not match diverges
+/// at that step, and the report shows both sides' values.
+#[test]
+fn a_tcb_divergence_shows_the_model_and_the_implementation_values() {
+    let (mut t, i) = a_connect();
+    t["steps"][i]["A"]["tcb"]["snd_nxt"] = 2.into();
+    let dir = std::env::temp_dir().join(format!("synfin-conform-tcb-{}", std::process::id()));
+    let (code, text) = replay_cli(&write(&dir, "tcb.json", &t.to_string()));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&format!("at step {}", i + 1)), "{text}");
+    assert!(
+        text.contains(
+            "A.tcb: expected snd_una=0 snd_nxt=2 rcv_nxt=- retries=0, \
+             actual snd_una=0 snd_nxt=1 rcv_nxt=- retries=0"
+        ),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tcb` is optional: a trace written before it existed loads and replays
+/// as it did (nothing else is compared differently).
+#[test]
+fn a_trace_without_tcb_variables_still_conforms() {
+    let mut t: serde_json::Value = serde_json::from_str(&a_trace()).unwrap();
+    for s in t["steps"].as_array_mut().unwrap() {
+        for h in ["A", "B"] {
+            s[h].as_object_mut().unwrap().remove("tcb");
+        }
+    }
+    let text = t.to_string();
+    assert!(!text.contains("\"tcb\""));
+    let dir = std::env::temp_dir().join(format!("synfin-conform-old-{}", std::process::id()));
+    let (code, out) = replay_cli(&write(&dir, "old.json", &text));
+    assert_eq!(code, Some(0), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A target that declines `observes_tcb` (as the kernel does) is not held
+/// to the TCB variables: the same wrong trace conforms there.
+#[test]
+fn a_target_that_does_not_observe_the_tcb_is_not_compared_on_it() {
+    use synfin_conformance::replay::replay_one;
+    use synfin_conformance::target::ConformanceTarget;
+    use synfin_conformance::trace::{parse_trace, HostObs, Step, TSeg, TraceConfig};
+
+    struct Blind(ImplTarget);
+    impl ConformanceTarget for Blind {
+        fn start(&mut self, cfg: &TraceConfig, isn_base: u32) {
+            self.0.start(cfg, isn_base)
+        }
+        fn set_next_iss(&mut self, h: usize, rel: i64) {
+            self.0.set_next_iss(h, rel)
+        }
+        fn call(&mut self, h: usize, kind: &str) {
+            self.0.call(h, kind)
+        }
+        fn arrive(&mut self, h: usize, seg: &TSeg) {
+            self.0.arrive(h, seg)
+        }
+        fn timeout(&mut self, h: usize) {
+            self.0.timeout(h)
+        }
+        fn tick(&mut self) {
+            self.0.tick()
+        }
+        fn crash(&mut self, h: usize) {
+            self.0.crash(h)
+        }
+        fn observe(&mut self, h: usize) -> HostObs {
+            HostObs {
+                tcb: None,
+                ..self.0.observe(h)
+            }
+        }
+        fn known_deviation(
+            &self,
+            _: &Step,
+            _: usize,
+            _: &HostObs,
+            _: &HostObs,
+        ) -> Option<&'static str> {
+            None
+        }
+    }
+    let (mut t, i) = a_connect();
+    t["steps"][i]["A"]["tcb"]["snd_nxt"] = 2.into();
+    let p = Path::new("tcb.json");
+    let t = parse_trace(p, &t.to_string()).unwrap();
+    assert!(replay_one(&mut Blind(ImplTarget::default()), p, &t, 0).is_ok());
+    let d = replay_one(&mut ImplTarget::default(), p, &t, 0).unwrap_err();
+    assert_eq!(d.step, i + 1);
+    assert!(
+        d.diffs.iter().any(|x| x.starts_with("A.tcb:")),
+        "{:?}",
+        d.diffs
+    );
+}

@@ -131,6 +131,59 @@ pub struct HostObs {
     /// Application events during the step: `connected`, `peer-closed`,
     /// `reset`, `refused`, `timed-out`, `closed`.
     pub events: Vec<String>,
+    /// The TCB's sequence variables, where the host has a TCB whose
+    /// variables mean something (see [`tcb_obs`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tcb: Option<TcbObs>,
+}
+
+/// A host's TCB variables (RFC 9293 §3.3.1), each relative to where it
+/// starts: SND.UNA and SND.NXT to the host's ISS, RCV.NXT to its IRS. A
+/// field is `None` (omitted) in a state where the RFC gives it no meaning.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TcbObs {
+    /// SND.UNA − ISS.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snd_una: Option<i64>,
+    /// SND.NXT − ISS.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snd_nxt: Option<i64>,
+    /// RCV.NXT − IRS.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rcv_nxt: Option<i64>,
+    /// Retransmission timeouts of the oldest unacknowledged segment so far
+    /// (0 until its first one; cleared when SND.UNA advances).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retries: Option<u8>,
+}
+
+/// The TCB variables a host shows in its state (RFC 9293 §3.3.1, §3.10):
+/// none in CLOSED (no TCB) and LISTEN (no ISS or IRS chosen yet); in
+/// SYN-SENT SND.UNA, SND.NXT and the retry count (IRS is not known yet, so
+/// no RCV.NXT); from SYN-RECEIVED to LAST-ACK all four; in TIME-WAIT only
+/// SND.NXT and RCV.NXT, what the ACK of a retransmitted FIN carries (the
+/// retransmission queue is empty and no retransmission timer runs).
+pub fn tcb_obs(host: &Host) -> Option<TcbObs> {
+    let rel = |x: u8, from: u8| Some(i64::from(x.wrapping_sub(from)));
+    let all = TcbObs {
+        snd_una: rel(host.snd_una, host.iss),
+        snd_nxt: rel(host.snd_nxt, host.iss),
+        rcv_nxt: rel(host.rcv_nxt, host.irs),
+        retries: Some(host.retries),
+    };
+    match host.state {
+        St::Closed | St::Listen => None,
+        St::SynSent => Some(TcbObs {
+            rcv_nxt: None,
+            ..all
+        }),
+        St::TimeWait => Some(TcbObs {
+            snd_una: None,
+            retries: None,
+            ..all
+        }),
+        _ => Some(all),
+    }
 }
 
 /// The cover manifest: every transition key reachable in the model.
@@ -342,6 +395,7 @@ fn obs(action: Action, h: usize, before: &Sys, after: &Sys, em: &[Seg]) -> HostO
         delivered: host.delivered,
         eof: host.eof,
         events: events(action, h, &before.hosts[h], host),
+        tcb: tcb_obs(host),
     }
 }
 

@@ -343,6 +343,8 @@ pub fn classify(
     let same_but = |f: &dyn Fn(&mut HostObs)| {
         let mut e = exp.clone();
         e.timer = act.timer;
+        // The kernel's TCB variables are not observed (`observes_tcb`).
+        e.tcb = act.tcb.clone();
         f(&mut e);
         e == *act
     };
@@ -787,6 +789,7 @@ mod tests {
             delivered: 0,
             eof: false,
             events: Vec::new(),
+            tcb: None,
         }
     }
 

@@ -648,6 +648,7 @@ impl ConformanceTarget for KernelTarget {
                 delivered: 0,
                 eof: false,
                 events: Vec::new(),
+                tcb: None,
             };
         }
         self.drain();
@@ -702,6 +703,9 @@ impl ConformanceTarget for KernelTarget {
             delivered,
             eof,
             events,
+            // The kernel's TCB is not observable from here (`observes_tcb`
+            // keeps its default, false).
+            tcb: None,
         }
     }
 }
