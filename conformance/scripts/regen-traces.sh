@@ -9,8 +9,15 @@ out=conformance/traces
 rm -rf "$out"
 cargo build --release -p synfin-model
 synfin=${CARGO_TARGET_DIR:-target}/release/synfin
+# The default preset's transition cover is taken in its world without the
+# duplicate (2 losses instead of 1 loss and 1 duplicate: 13-14M states): the
+# cover export keeps every state in memory, and the full default world (48-51M
+# states) does not fit. The duplicate's transitions come from the quick world
+# with one duplicate below. `--losses 2 --dups 0` is the default preset of
+# before 2026-11-24, so the committed files did not change.
+default_cover=(--preset default --losses 2 --dups 0)
 for profile in rfc9293 rfc793; do
-  "$synfin" export --preset default --profile "$profile" --cover transitions --out "$out/cover-default-$profile"
+  "$synfin" export "${default_cover[@]}" --profile "$profile" --cover transitions --out "$out/cover-default-$profile"
   "$synfin" export --preset quick --profile "$profile" --depth "${DEPTH:-4}" --out "$out/depth-quick-$profile"
   "$synfin" export --preset default --profile "$profile" --random 50 --seed 1 --out "$out/random-default-$profile"
   # Transition covers of two small worlds with the faults the default preset

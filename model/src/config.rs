@@ -9,9 +9,10 @@ use std::str::FromStr;
 pub enum Preset {
     /// Seconds: one incarnation per host, two losses and an abort. For unit tests.
     Quick,
-    /// The CI gate: two incarnations per host with loss, reordering and retransmission.
+    /// The CI gate: two incarnations per host with loss, duplication,
+    /// reordering and retransmission.
     Default,
-    /// Minutes: the default plus a duplicate and a host crash.
+    /// Minutes: the default plus a host crash.
     Deep,
 }
 
@@ -74,8 +75,8 @@ macro_rules! names {
 
 names!(Preset {
     Quick => "quick", "one incarnation per host, 2 losses, 1 abort: seconds";
-    Default => "default", "two incarnations per host, 2 losses, 1 abort, reordering, retransmission: the CI gate";
-    Deep => "deep", "the default plus 1 duplicate and a host crash with quiet time: minutes";
+    Default => "default", "two incarnations per host, 1 loss, 1 duplicate, 1 abort, reordering, retransmission: the CI gate";
+    Deep => "deep", "the default plus a host crash with quiet time: minutes";
 });
 
 names!(Profile {
@@ -173,12 +174,10 @@ impl Config {
         match preset {
             Preset::Quick => {}
             Preset::Default => {
-                c.opens = 2;
+                (c.opens, c.losses, c.dups) = (2, 1, 1);
             }
             Preset::Deep => {
-                c.opens = 2;
-                c.dups = 1;
-                c.crashes = 1;
+                (c.opens, c.losses, c.dups, c.crashes) = (2, 1, 1, 1);
             }
         }
         // A variant switches on the fault that exposes it and, to keep the
