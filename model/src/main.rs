@@ -48,7 +48,8 @@ enum Command {
     },
     /// Write conformance traces (synfin-trace/1), one file per trace.
     Export(synfin_model::trace::ExportArgs),
-    /// Draw the shortest example of a scenario (see `synfin list`).
+    /// Draw an example of a scenario (see `synfin list`): the shortest that
+    /// needs no duplication, delay or crash, else the shortest.
     Show {
         /// A scenario name, e.g. three-way-handshake.
         #[arg(value_parser = synfin_model::diagram::scenario)]

@@ -629,16 +629,17 @@ pub fn write_traces(dir: &Path, traces: &[Trace]) -> std::io::Result<usize> {
     Ok(names.len())
 }
 
-/// The shortest example path of every scenario (a `sometimes` property),
-/// in `synfin list` order, from the same breadth-first search `synfin show`
-/// draws; `Err` names the scenarios no reachable state shows.
+/// An example path of every scenario (a `sometimes` property), in
+/// `synfin list` order: the path `synfin show` draws
+/// ([`crate::check::examples`]); `Err` names the scenarios no reachable
+/// state shows.
 pub fn scenario_paths(cfg: &Config) -> Result<Vec<(&'static str, Vec<Action>)>, Vec<&'static str>> {
     let names: Vec<&'static str> = crate::properties::ALL
         .iter()
         .filter(|p| p.expectation == crate::properties::Expectation::Sometimes)
         .map(|p| p.name)
         .collect();
-    let mut found = crate::check::shortest(cfg, &names);
+    let mut found = crate::check::examples(cfg, &names);
     let missing: Vec<&'static str> = names
         .iter()
         .copied()

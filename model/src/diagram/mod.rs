@@ -309,9 +309,11 @@ pub fn scenario(name: &str) -> Result<&'static str, String> {
         .ok_or_else(|| format!("unknown scenario `{name}`; valid: {}", all.join(", ")))
 }
 
-/// The shortest example of `scenario` under `cfg`, drawn in `format`.
+/// An example of `scenario` under `cfg` ([`crate::check::examples`]: the
+/// shortest that needs no duplication, delay or crash, else the shortest),
+/// drawn in `format`.
 pub fn show(cfg: &crate::Config, scenario: &'static str, format: Format) -> Option<String> {
-    let path = crate::check::shortest(cfg, &[scenario]).remove(scenario)?;
+    let path = crate::check::examples(cfg, &[scenario]).remove(scenario)?;
     Some(render(&path, format))
 }
 
