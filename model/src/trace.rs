@@ -9,7 +9,7 @@
 //! `conformance/TRACE-FORMAT.md`; `synfin-conformance` reads it with its own
 //! types (the two crates share the format, not code).
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -543,40 +543,60 @@ pub fn random_paths(cfg: &Config, n: usize, seed: u64, max_len: usize) -> Vec<Ve
 /// Breadth-first search of the whole reachable space: every transition key,
 /// and a set of paths that together take every one of them (for each key in
 /// order of decreasing depth not yet taken, the shortest path to it).
+///
+/// Lean, because `default` has ~50M states: a visited state is kept as its
+/// 64-bit fingerprint (as stateright's checkers do) with its parent and the
+/// index of the action from it; only the frontier holds whole states. Paths
+/// are rebuilt by replaying action indices from the initial state.
 pub fn cover_paths(cfg: &Config) -> (Vec<Vec<Action>>, BTreeSet<String>, usize) {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same search on every run.
+    let fingerprint = |s: &Sys| {
+        let mut h = std::hash::DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    };
     let init = Sys::initial(cfg);
-    let mut index: HashMap<Sys, u32> = HashMap::new();
-    // parent index, action from parent, depth
-    let mut nodes: Vec<(u32, Option<Action>, u32)> = vec![(u32::MAX, None, 0)];
-    let mut states: Vec<Sys> = vec![init.clone()];
-    index.insert(init, 0);
-    let mut witness: HashMap<String, (u32, Action, u32)> = HashMap::new();
-    let mut queue = VecDeque::from([0u32]);
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    // parent node, index of the action taken from it (u16::MAX for the root)
+    let mut nodes: Vec<(u32, u16)> = vec![(u32::MAX, u16::MAX)];
+    index.insert(fingerprint(&init), 0);
+    // key -> (node, action index from it, depth of the key's transition)
+    let mut witness: HashMap<String, (u32, u16, u32)> = HashMap::new();
+    let mut frontier: Vec<(u32, Sys)> = vec![(0, init)];
+    let mut depth = 0u32;
     let mut acts = Vec::new();
-    while let Some(i) = queue.pop_front() {
-        let s = states[i as usize].clone();
-        let depth = nodes[i as usize].2;
-        acts.clear();
-        s.actions(cfg, &mut acts);
-        for &a in &acts {
-            let mut n = s.clone();
-            n.step(cfg, a);
-            if let Some(k) = transition_key(&s, a, &n) {
-                witness.entry(k).or_insert((i, a, depth + 1));
-            }
-            if !index.contains_key(&n) {
-                let j = states.len() as u32;
-                index.insert(n.clone(), j);
-                states.push(n);
-                nodes.push((i, Some(a), depth + 1));
-                queue.push_back(j);
+    while !frontier.is_empty() {
+        depth += 1;
+        let mut next = Vec::new();
+        for (i, s) in frontier {
+            acts.clear();
+            s.actions(cfg, &mut acts);
+            for (ai, &a) in acts.iter().enumerate() {
+                let mut n = s.clone();
+                n.step(cfg, a);
+                if let Some(k) = transition_key(&s, a, &n) {
+                    witness.entry(k).or_insert((i, ai as u16, depth));
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = index.entry(fingerprint(&n)) {
+                    let j = nodes.len() as u32;
+                    e.insert(j);
+                    nodes.push((i, ai as u16));
+                    next.push((j, n));
+                }
             }
         }
+        frontier = next;
     }
-    let path_to = |mut i: u32| {
+    drop(index);
+    let indices_to = |mut i: u32| {
         let mut p = Vec::new();
-        while let (parent, Some(a), _) = nodes[i as usize] {
-            p.push(a);
+        loop {
+            let (parent, ai) = nodes[i as usize];
+            if ai == u16::MAX {
+                break;
+            }
+            p.push(ai);
             i = parent;
         }
         p.reverse();
@@ -587,23 +607,28 @@ pub fn cover_paths(cfg: &Config) -> (Vec<Vec<Action>>, BTreeSet<String>, usize) 
     order.sort_by(|x, y| y.1 .2.cmp(&x.1 .2).then(x.0.cmp(y.0)));
     let mut taken: HashSet<String> = HashSet::new();
     let mut paths = Vec::new();
-    for (k, &(i, a, _)) in order {
+    for (k, &(i, ai, _)) in order {
         if taken.contains(k) {
             continue;
         }
-        let mut p = path_to(i);
-        p.push(a);
+        let mut p = indices_to(i);
+        p.push(ai);
         let mut s = Sys::initial(cfg);
-        for &a in &p {
+        let mut path = Vec::with_capacity(p.len());
+        for ai in p {
+            acts.clear();
+            s.actions(cfg, &mut acts);
+            let a = acts[ai as usize];
             let before = s.clone();
             s.step(cfg, a);
             if let Some(k) = transition_key(&before, a, &s) {
                 taken.insert(k);
             }
+            path.push(a);
         }
-        paths.push(p);
+        paths.push(path);
     }
-    (paths, keys, states.len())
+    (paths, keys, nodes.len())
 }
 
 /// FNV-1a, 64 bits: names trace files by content.
