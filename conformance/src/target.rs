@@ -155,20 +155,33 @@ impl ImplTarget {
         // connection closing" once the FIN came and every byte before it was
         // read), checked apart from the peer-closed event.
         let mut buf = [0u8; 16];
+        let mut read = 0;
         host.eof = loop {
             match c.recv(now, &mut buf) {
                 Ok(0) => break false,
-                Ok(n) => host.delivered += n as u8,
+                Ok(n) => read += n,
                 Err(e) => break matches!(e, synfin_tcp::conn::Error::ConnectionClosing),
             }
         };
+        host.delivered += read as u8;
         while let Some(s) = c.poll_transmit() {
             host.emitted.push(s);
         }
+        // The harness reads everything at every step, so the receive
+        // buffer is empty before each arrival, and synfin-tcp's Data
+        // notification ("received data became readable", raised when the
+        // buffer goes from empty to non-empty) must come exactly with the
+        // bytes the model counts as delivered: one event when RECEIVE
+        // returned bytes, none otherwise. A mismatch is reported as an
+        // event the model never has, so it diverges.
+        let mut data_events = 0;
         while let Some(e) = c.poll_event() {
             let name = match e {
                 Event::Connected => "connected",
-                Event::Data => continue,
+                Event::Data => {
+                    data_events += 1;
+                    continue;
+                }
                 Event::PeerClosed => "peer-closed",
                 Event::Reset => "reset",
                 Event::Refused => "refused",
@@ -176,6 +189,10 @@ impl ImplTarget {
                 Event::Closed => "closed",
             };
             host.events.push(name.to_string());
+        }
+        if data_events != usize::from(read > 0) {
+            host.events
+                .push(format!("data-events:{data_events}-for-{read}-bytes-read"));
         }
     }
 
