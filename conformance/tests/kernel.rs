@@ -42,8 +42,8 @@ fn skip(test: &str, e: &SetupError) -> bool {
 fn cover_dirs() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces");
     vec![
-        root.join("cover-default-rfc9293"),
-        root.join("cover-default-rfc793"),
+        root.join("cover-default-2loss-rfc9293"),
+        root.join("cover-default-2loss-rfc793"),
     ]
 }
 
