@@ -113,6 +113,59 @@ fn the_tally_records_a_violation() {
     assert_ne!(bits & (1 << index), 0);
 }
 
+/// The model needs no tick horizon to be acyclic: ticks pass only while a
+/// timer runs or a closed host waits for its ISN clock, and every other step
+/// consumes a segment, a budget or an OPEN. A depth-first search finds no
+/// back edge in `quick`, with and without a duplicate, under both profiles.
+#[test]
+fn the_state_graph_is_acyclic() {
+    for profile in [Profile::Rfc9293, Profile::Rfc793] {
+        for dups in [0, 1] {
+            let mut cfg = Config::new(Preset::Quick, profile, None);
+            cfg.dups = dups;
+            let model = TcpModel::new(cfg);
+            let succ = |s: &synfin_model::Sys| {
+                let mut acts = Vec::new();
+                model.actions(s, &mut acts);
+                acts.into_iter()
+                    .filter_map(|a| model.next_state(s, a))
+                    .collect::<Vec<_>>()
+            };
+            // false: on the DFS stack; true: finished.
+            let mut done: std::collections::HashMap<synfin_model::Sys, bool> = Default::default();
+            let init = model.init_states().remove(0);
+            done.insert(init.clone(), false);
+            let mut stack = vec![(init.clone(), succ(&init))];
+            let mut back_edges = 0;
+            while let Some((s, kids)) = stack.last_mut() {
+                match kids.pop() {
+                    Some(n) => match done.get(&n) {
+                        Some(false) => back_edges += 1,
+                        Some(true) => {}
+                        None => {
+                            done.insert(n.clone(), false);
+                            let k = succ(&n);
+                            stack.push((n, k));
+                        }
+                    },
+                    None => {
+                        done.insert(s.clone(), true);
+                        stack.pop();
+                    }
+                }
+            }
+            assert_eq!(back_edges, 0, "{profile}, {dups} duplicate(s)");
+            if dups == 0 {
+                let pinned = match profile {
+                    Profile::Rfc9293 => QUICK_RFC9293_STATES,
+                    Profile::Rfc793 => QUICK_RFC793_STATES,
+                };
+                assert_eq!(done.len(), pinned);
+            }
+        }
+    }
+}
+
 const QUICK_RFC9293_STATES: usize = 163_794;
 const QUICK_RFC793_STATES: usize = 155_642;
 
