@@ -113,10 +113,10 @@ fn the_tally_records_a_violation() {
     assert_ne!(bits & (1 << index), 0);
 }
 
-/// The model needs no tick horizon to be acyclic: ticks pass only while a
-/// timer runs or a closed host waits for its ISN clock, and every other step
-/// consumes a segment, a budget or an OPEN. A depth-first search finds no
-/// back edge in `quick`, with and without a duplicate, under both profiles.
+/// The model has no tick horizon (ticks pass only while a timer runs or a
+/// closed host waits for its ISN clock) and is acyclic without one: a
+/// depth-first search finds no back edge in `quick`, with and without a
+/// duplicate, under both profiles.
 #[test]
 fn the_state_graph_is_acyclic() {
     for profile in [Profile::Rfc9293, Profile::Rfc793] {
