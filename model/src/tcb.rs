@@ -159,7 +159,7 @@ pub struct Host {
     pub reacked: bool,
     /// Ghost: ticks since TIME-WAIT started or last restarted.
     pub tw_age: u8,
-    /// Ghost: how the latest incarnation ended.
+    /// Ghost: how the latest incarnation ended (cleared by the next OPEN).
     pub end: End,
 }
 
@@ -258,7 +258,10 @@ impl Host {
     }
 
     /// A new TCB in `state` for the same host: keeps the budget, the ISN
-    /// generator and the ghosts that outlive an incarnation.
+    /// generator and the ghosts that outlive an incarnation. Not `end`: how
+    /// the last incarnation ended is read only while the host is still
+    /// CLOSED (or back in LISTEN, which sets it anew), so carrying it into
+    /// the next incarnation only split states (a third of `default`'s).
     pub fn fresh(&self, state: St) -> Host {
         Host {
             state,
@@ -268,7 +271,6 @@ impl Host {
             isn_last: self.isn_last,
             clock: self.clock,
             used: self.used,
-            end: self.end,
             ..Host::new(0, 0)
         }
     }
