@@ -9,10 +9,10 @@ out=conformance/traces
 rm -rf "$out"
 cargo build --release -p synfin-model
 synfin=${CARGO_TARGET_DIR:-target}/release/synfin
-# Two default worlds. The default preset itself (1 loss, 1 duplicate; 48-51M
-# states, about 5.5 min and 2.6 GB per profile for the cover): its
+# Two default worlds. The default preset itself (1 loss, 1 duplicate; 32M
+# states, about 3.5 min and 2.2 GB per profile for the cover): its
 # transition cover. And the default preset of before 2026-11-24, with 2
-# losses and no duplicate (13-14M states): its cover, random walks and the
+# losses and no duplicate (8.7M states): its cover, random walks and the
 # scenarios. That world takes three keys the preset cannot (a second loss
 # lets ESTABLISHED, CLOSE-WAIT and SYN-RECEIVED time out), the preset takes
 # none the 2-loss world misses; with one loss the shortest connect-timeout
