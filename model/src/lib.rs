@@ -58,7 +58,7 @@ impl TcpModel {
     /// keeps a `DashMap` of discoveries that it looks up once per property
     /// per state, and writes (cloning the path) every time a scenario holds
     /// again; with 18 properties that was 40% of the run. Paths are found
-    /// afterwards by [`check::shortest`].
+    /// afterwards by [`check::shortest`] and [`check::examples`].
     pub fn tallying(cfg: Config) -> (TcpModel, Arc<AtomicU32>) {
         let tally = Arc::new(AtomicU32::new(0));
         let model = TcpModel {
@@ -97,6 +97,9 @@ impl TcpModel {
         true
     }
 }
+
+// The tally has one bit per property.
+const _: () = assert!(properties::ALL.len() <= 32);
 
 impl Model for TcpModel {
     type State = Sys;
