@@ -153,7 +153,9 @@ fn check_variant(cfg: &Config, breaks: &'static str) -> Report {
     }
 }
 
-fn fingerprint(s: &Sys) -> u64 {
+/// A state's 64-bit identity for the searches here and in `trace`'s cover
+/// export: fixed hash keys, so every run searches the same way.
+pub(crate) fn fingerprint(s: &Sys) -> u64 {
     let mut h = DefaultHasher::new();
     s.hash(&mut h);
     h.finish()

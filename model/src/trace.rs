@@ -549,13 +549,7 @@ pub fn random_paths(cfg: &Config, n: usize, seed: u64, max_len: usize) -> Vec<Ve
 /// index of the action from it; only the frontier holds whole states. Paths
 /// are rebuilt by replaying action indices from the initial state.
 pub fn cover_paths(cfg: &Config) -> (Vec<Vec<Action>>, BTreeSet<String>, usize) {
-    use std::hash::{Hash, Hasher};
-    // Fixed keys: the same search on every run.
-    let fingerprint = |s: &Sys| {
-        let mut h = std::hash::DefaultHasher::new();
-        s.hash(&mut h);
-        h.finish()
-    };
+    use crate::check::fingerprint;
     let init = Sys::initial(cfg);
     let mut index: HashMap<u64, u32> = HashMap::new();
     // parent node, index of the action taken from it (u16::MAX for the root)
