@@ -177,19 +177,15 @@ pub struct TcbObs {
 
 impl fmt::Display for TcbObs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        let mut field = |f: &mut fmt::Formatter<'_>, name: &str, v: Option<i64>| {
-            let sep = if first { "" } else { " " };
-            first = false;
-            match v {
-                Some(v) => write!(f, "{sep}{name}={v}"),
-                None => write!(f, "{sep}{name}=-"),
-            }
-        };
-        field(f, "snd_una", self.snd_una)?;
-        field(f, "snd_nxt", self.snd_nxt)?;
-        field(f, "rcv_nxt", self.rcv_nxt)?;
-        field(f, "retries", self.retries.map(i64::from))
+        let v = |x: Option<i64>| x.map_or("-".to_string(), |x| x.to_string());
+        write!(
+            f,
+            "snd_una={} snd_nxt={} rcv_nxt={} retries={}",
+            v(self.snd_una),
+            v(self.snd_nxt),
+            v(self.rcv_nxt),
+            v(self.retries.map(i64::from))
+        )
     }
 }
 
