@@ -91,6 +91,11 @@ fn bad_traces_exit_2_naming_file_and_field() {
             good.replacen("\"tick_seconds\"", "\"tick_secs\"", 1),
             "tick_secs",
         ),
+        (
+            "tcb.json",
+            good.replacen("\"snd_una\"", "\"snd_unb\"", 1),
+            "snd_unb",
+        ),
     ];
     for (name, text, needle) in cases {
         let p = write(&dir, name, &text);
