@@ -544,7 +544,7 @@ pub fn random_paths(cfg: &Config, n: usize, seed: u64, max_len: usize) -> Vec<Ve
 /// and a set of paths that together take every one of them (for each key in
 /// order of decreasing depth not yet taken, the shortest path to it).
 ///
-/// Lean, because `default` has ~50M states: a visited state is kept as its
+/// Lean, because `default` has ~32M states: a visited state is kept as its
 /// 64-bit fingerprint (as stateright's checkers do) with its parent and the
 /// index of the action from it; only the frontier holds whole states. Paths
 /// are rebuilt by replaying action indices from the initial state.
