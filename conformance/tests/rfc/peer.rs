@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use synfin_tcp::conn::{Config, Connection, Event, State};
+use synfin_tcp::conn::{Config, Connection, Error, Event, State};
 use synfin_tcp::isn::FixedIsn;
 use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
@@ -118,6 +118,12 @@ impl Peer {
         at.saturating_duration_since(self.now)
     }
 
+    /// OPEN on the existing TCB (`Some(remote)`: active, `None`: passive).
+    pub fn open(&mut self, remote: Option<SocketAddrV4>) -> Result<Vec<Segment>, Error> {
+        self.conn.open(self.now, remote, &mut self.isn)?;
+        Ok(self.pull())
+    }
+
     /// SEND `data`: how much was taken, and what was sent.
     pub fn send(&mut self, data: &[u8]) -> (usize, Vec<Segment>) {
         let n = self.conn.send(self.now, data).expect("SEND is legal here");
@@ -127,7 +133,10 @@ impl Peer {
     /// RECEIVE up to `n` octets: what was read, and what was sent.
     pub fn recv(&mut self, n: usize) -> (Vec<u8>, Vec<Segment>) {
         let mut buf = vec![0; n];
-        let got = self.conn.recv(self.now, &mut buf).expect("RECEIVE is legal here");
+        let got = self
+            .conn
+            .recv(self.now, &mut buf)
+            .expect("RECEIVE is legal here");
         buf.truncate(got);
         (buf, self.pull())
     }
