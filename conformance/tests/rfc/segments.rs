@@ -211,3 +211,20 @@ fn out_of_order_fin_is_not_processed() {
     assert_eq!(p.events(), [Event::PeerClosed]);
     assert_eq!(p.conn.state(), State::CloseWait);
 }
+
+/// §3.10.7.4 eighth step: the peer's FIN is processed once. A FIN claiming
+/// the sequence number after it (nothing may follow a FIN) leaves
+/// CLOSE-WAIT, RCV.NXT and the application's events as they were.
+#[test]
+fn a_second_fin_is_not_processed() {
+    let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
+    p.deliver(&seg(theirs(1), ours(1), Flags::ACK | Flags::FIN, &[]));
+    assert_eq!(p.events(), [Event::PeerClosed]);
+    let out = p.deliver(&seg(theirs(2), ours(1), Flags::ACK | Flags::FIN, &[]));
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(
+        (p.conn.state(), p.conn.rcv_nxt()),
+        (State::CloseWait, theirs(2))
+    );
+    assert!(p.events().is_empty());
+}

@@ -227,3 +227,22 @@ fn the_connection_keeps_its_configuration() {
     assert_eq!(p.conn.config(), &odd);
     assert_eq!(syn.mss, Some(777), "§3.7.1: our MSS on the SYN");
 }
+
+/// §3.10.3 RECEIVE: with nothing to read yet the call waits (here: reads
+/// 0); once the peer's FIN arrived and every byte before it was read, it is
+/// "error: connection closing", the end of the stream.
+#[test]
+fn receive_reports_the_end_of_the_stream() {
+    let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
+    let mut buf = [0; 8];
+    assert_eq!(p.conn.recv(p.now, &mut buf), Ok(0));
+    p.deliver(&seg(theirs(1), ours(1), Flags::ACK | Flags::FIN, b"end"));
+    assert_eq!(
+        p.conn.recv(p.now, &mut []),
+        Ok(0),
+        "an empty buffer reads nothing"
+    );
+    assert_eq!(p.conn.recv(p.now, &mut buf), Ok(3));
+    assert_eq!(p.conn.recv(p.now, &mut buf), Err(Error::ConnectionClosing));
+    assert_eq!(p.conn.state(), State::CloseWait);
+}
