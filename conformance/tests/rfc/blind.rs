@@ -13,7 +13,9 @@ use crate::peer::*;
 
 /// The challenge ACK of RFC 5961: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`.
 fn is_challenge(out: &[Segment], snd_nxt: SeqNum, rcv_nxt: SeqNum) -> bool {
-    matches!(out, [a] if a.flags == Flags::ACK && a.seq == snd_nxt && a.ack == rcv_nxt && a.payload.is_empty())
+    matches!(out, [a] if a.flags == Flags::ACK
+        && (a.seq, a.ack) == (snd_nxt, rcv_nxt)
+        && a.payload.is_empty())
 }
 
 /// RFC 5961 §7: at most `challenge_ack_limit` (10) challenge ACKs in each

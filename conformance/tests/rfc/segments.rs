@@ -20,7 +20,8 @@ fn one_ack(out: &[Segment]) -> (SeqNum, SeqNum) {
     (out[0].seq, out[0].ack)
 }
 
-/// RFC 9293 §3.10.7.4 first and seventh steps: a segment starting before RCV.NXT and ending in the window is acceptable, and only its new octets are taken.
+/// RFC 9293 §3.10.7.4 first and seventh steps: a segment starting before RCV.NXT and ending in the
+/// window is acceptable, and only its new octets are taken.
 #[test]
 fn overlapping_segment_delivers_only_new_octets() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
@@ -34,7 +35,8 @@ fn overlapping_segment_delivers_only_new_octets() {
     assert_eq!(got, data);
 }
 
-/// RFC 9293 §3.10.7.4 first step: a segment whose last octet is RCV.NXT−1 is not acceptable: it is answered with an ACK and its ACK field is not processed.
+/// RFC 9293 §3.10.7.4 first step: a segment whose last octet is RCV.NXT−1 is not acceptable: it is
+/// answered with an ACK and its ACK field is not processed.
 #[test]
 fn entirely_old_segment_is_unacceptable() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
@@ -52,7 +54,8 @@ fn entirely_old_segment_is_unacceptable() {
     assert_eq!((out[0].seq, out[0].payload.len()), (ours(1), 5));
 }
 
-/// RFC 9293 §3.10.7.4 first step: a segment whose last octet is RCV.NXT is acceptable; its new octet is taken and its ACK processed.
+/// RFC 9293 §3.10.7.4 first step: a segment whose last octet is RCV.NXT is acceptable; its new
+/// octet is taken and its ACK processed.
 #[test]
 fn segment_ending_at_rcv_nxt_is_acceptable() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
@@ -66,7 +69,8 @@ fn segment_ending_at_rcv_nxt_is_acceptable() {
     assert_eq!(p.conn.timer(Timer::Retransmit), None);
 }
 
-/// RFC 9293 §3.10.7.4 Table 6 and fifth step: a bare ACK with RCV.NXT < SEG.SEQ < RCV.NXT+RCV.WND is acceptable; its ACK is processed and, with no text, it is not answered.
+/// RFC 9293 §3.10.7.4 Table 6 and fifth step: a bare ACK with RCV.NXT < SEG.SEQ < RCV.NXT+RCV.WND
+/// is acceptable; its ACK is processed and, with no text, it is not answered.
 #[test]
 fn bare_ack_above_rcv_nxt_is_processed_silently() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
@@ -78,7 +82,8 @@ fn bare_ack_above_rcv_nxt_is_processed_silently() {
     assert_eq!(p.conn.timer(Timer::Retransmit), None);
 }
 
-/// RFC 9293 §3.10.7.4 seventh and eighth steps: text and FIN in one segment are both taken, and the ACK covers the FIN.
+/// RFC 9293 §3.10.7.4 seventh and eighth steps: text and FIN in one segment are both taken, and the
+/// ACK covers the FIN.
 #[test]
 fn text_and_fin_in_one_segment() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
@@ -90,7 +95,8 @@ fn text_and_fin_in_one_segment() {
     assert_eq!(p.recv(10).0, b"hello");
 }
 
-/// RFC 9293 §3.10.7.4 seventh and eighth steps: text beyond RCV.WND is cut, and a FIN after it is not processed.
+/// RFC 9293 §3.10.7.4 seventh and eighth steps: text beyond RCV.WND is cut, and a FIN after it is
+/// not processed.
 #[test]
 fn fin_beyond_window_is_not_processed() {
     let mut cfg = Config::rfc9293();
@@ -120,7 +126,8 @@ fn synack_with_text_and_fin() {
     assert_eq!(p.recv(10).0, b"abc");
 }
 
-/// RFC 9293 §3.10.7.4 seventh step ("signal the user"): Data is reported when the receive buffer goes from empty to non-empty.
+/// RFC 9293 §3.10.7.4 seventh step ("signal the user"): Data is reported when the receive buffer
+/// goes from empty to non-empty.
 #[test]
 fn data_event_is_edge_triggered() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
@@ -134,7 +141,8 @@ fn data_event_is_edge_triggered() {
     assert_eq!(p.events(), [Event::Data]);
 }
 
-/// TIME-WAIT entered at t = 0 after 10 octets and a FIN from the peer: RCV.NXT = theirs(12), SND.NXT = ours(2).
+/// TIME-WAIT entered at t = 0 after 10 octets and a FIN from the peer: RCV.NXT = theirs(12),
+/// SND.NXT = ours(2).
 fn time_wait() -> Peer {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
     p.deliver(&seg(theirs(1), ours(1), A, &[5; 10]));
@@ -152,7 +160,8 @@ fn time_wait() -> Peer {
     p
 }
 
-/// RFC 9293 §3.10.7.4 first step: in TIME-WAIT an old segment without FIN is acknowledged but does not restart 2·MSL.
+/// RFC 9293 §3.10.7.4 first step: in TIME-WAIT an old segment without FIN is acknowledged but does
+/// not restart 2·MSL.
 #[test]
 fn time_wait_old_text_does_not_restart() {
     let mut p = time_wait();
@@ -168,7 +177,8 @@ fn time_wait_old_text_does_not_restart() {
     assert_eq!(p.conn.state(), State::TimeWait);
 }
 
-/// RFC 9293 §3.10.7.4 fifth and eighth steps, MUST-13: a retransmitted FIN in TIME-WAIT is acknowledged and restarts 2·MSL.
+/// RFC 9293 §3.10.7.4 fifth and eighth steps, MUST-13: a retransmitted FIN in TIME-WAIT is
+/// acknowledged and restarts 2·MSL.
 #[test]
 fn time_wait_retransmitted_fin_restarts() {
     let mut p = time_wait();
@@ -193,7 +203,8 @@ fn time_wait_retransmitted_fin_restarts() {
     assert_eq!(p.events(), [Event::Closed]);
 }
 
-/// RFC 9293 §3.10.7.4 eighth step: a FIN beyond RCV.NXT is acknowledged with ACK=RCV.NXT and not processed, even once the gap is filled.
+/// RFC 9293 §3.10.7.4 eighth step: a FIN beyond RCV.NXT is acknowledged with ACK=RCV.NXT and not
+/// processed, even once the gap is filled.
 #[test]
 fn out_of_order_fin_is_not_processed() {
     let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);

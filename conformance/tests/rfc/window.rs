@@ -29,7 +29,8 @@ fn ap() -> Flags {
     Flags::ACK | Flags::PSH
 }
 
-/// RFC 9293 §3.7.1 and §3.8.6: segments are at most the peer's MSS and stay within its window; PSH marks the segment that empties the send queue.
+/// RFC 9293 §3.7.1 and §3.8.6: segments are at most the peer's MSS and stay within its window; PSH
+/// marks the segment that empties the send queue.
 #[test]
 fn peer_mss_and_window_limit_segments() {
     let mut p = Peer::established(Config::rfc9293(), 25, Some(10));
@@ -89,7 +90,8 @@ fn own_mss_on_syn_and_caps_segments() {
     assert_eq!(shape(&out), [(ours(1), A, 500), (ours(501), ap(), 100)]);
 }
 
-/// RFC 9293 §3.8.6.1 MUST-67: a zero window is probed with one octet, and probing goes on while the peer answers.
+/// RFC 9293 §3.8.6.1 MUST-67: a zero window is probed with one octet, and probing goes on while the
+/// peer answers.
 #[test]
 fn zero_window_is_probed_without_giving_up() {
     let mut p = Peer::established(Config::rfc9293(), 0, None);
@@ -134,7 +136,8 @@ fn unanswered_probes_time_out() {
     assert_eq!(p.events(), [Event::TimedOut]);
 }
 
-/// RFC 9293 §3.8.3 R2: duplicate ACKs under an open window answer no probe and do not reset the retransmission count.
+/// RFC 9293 §3.8.3 R2: duplicate ACKs under an open window answer no probe and do not reset the
+/// retransmission count.
 #[test]
 fn duplicate_acks_do_not_reset_retries() {
     let mut p = Peer::established(Config::rfc9293(), 1000, None);
@@ -174,7 +177,8 @@ fn older_segment_does_not_update_window() {
     assert_eq!(shape(&out), [(ours(1), ap(), 20)]);
 }
 
-/// RFC 9293 §3.10.7.4 fifth step: SND.WND is updated only if SND.UNA =< SEG.ACK, even from a newer SEG.SEQ.
+/// RFC 9293 §3.10.7.4 fifth step: SND.WND is updated only if SND.UNA =< SEG.ACK, even from a newer
+/// SEG.SEQ.
 #[test]
 fn old_ack_does_not_update_window() {
     let mut p = Peer::established(Config::rfc9293(), 1000, None);
@@ -192,7 +196,8 @@ fn old_ack_does_not_update_window() {
     assert_eq!(shape(&out), [(ours(101), ap(), 10)]);
 }
 
-/// RFC 9293 §3.10.7.4 fifth step: with SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK the window is updated.
+/// RFC 9293 §3.10.7.4 fifth step: with SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK the window is
+/// updated.
 #[test]
 fn same_seq_newer_ack_updates_window() {
     let mut p = Peer::established(Config::rfc9293(), 1000, None);
@@ -206,7 +211,8 @@ fn same_seq_newer_ack_updates_window() {
     assert_eq!(p.conn.snd_wnd(), 40);
 }
 
-/// RFC 9293 §3.8.6.2.2: each ACK advertises the free receive window; a window update is sent only once it reaches min(MSS, RCV.BUFF/2).
+/// RFC 9293 §3.8.6.2.2: each ACK advertises the free receive window; a window update is sent only
+/// once it reaches min(MSS, RCV.BUFF/2).
 #[test]
 fn receiver_sws_avoidance() {
     let mut p = Peer::established(with_rcv_wnd(100), u16::MAX, None);
@@ -234,7 +240,8 @@ fn receiver_sws_avoidance() {
     assert_eq!(p.conn.rcv_wnd(), 60);
 }
 
-/// RFC 9293 §3.8.6.2.2 with §3.10.7.4 seventh step: in CLOSE-WAIT no more text can come, so no window update is sent.
+/// RFC 9293 §3.8.6.2.2 with §3.10.7.4 seventh step: in CLOSE-WAIT no more text can come, so no
+/// window update is sent.
 #[test]
 fn no_window_update_in_close_wait() {
     let mut p = Peer::established(with_rcv_wnd(100), u16::MAX, None);
@@ -266,7 +273,8 @@ fn zero_window_accepts_bare_ack_at_rcv_nxt_only() {
     assert_eq!(p.conn.timer(Timer::Retransmit), None);
 }
 
-/// RFC 9293 §3.10.7.4 first step: with RCV.WND = 0, text at RCV.NXT is dropped but the segment's ACK is processed.
+/// RFC 9293 §3.10.7.4 first step: with RCV.WND = 0, text at RCV.NXT is dropped but the segment's
+/// ACK is processed.
 #[test]
 fn zero_window_text_dropped_ack_processed() {
     let mut p = Peer::established(with_rcv_wnd(10), u16::MAX, None);
