@@ -1,0 +1,96 @@
+//! `Connection::heap_bytes` is the memory accounting the endpoint's SYN-flood
+//! bound rests on (`Endpoint::heap_bytes`, the `syn_flood_stays_within_the_backlog_bound`
+//! test). Here it is checked against the allocator itself: a counting
+//! global allocator keeps, per thread, the bytes live on the heap, and a
+//! connection's queues must account for exactly what it allocated.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use synfin_tcp::conn::{Config, Connection, State};
+use synfin_tcp::isn::FixedIsn;
+use synfin_tcp::seq::SeqNum;
+use synfin_tcp::time::Instant;
+use synfin_tcp::wire::{Flags, Segment};
+
+/// The system allocator, counting the bytes each thread holds.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // During thread teardown the counter may be gone; nothing is measured then.
+    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counter is a
+// thread-local `Cell` that never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        count(-(layout.size() as isize));
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+const LOCAL: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 4000);
+const REMOTE: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 5000);
+
+fn from_peer(seq: u32, ack: u32, flags: Flags, payload: Vec<u8>) -> Segment {
+    Segment {
+        src: REMOTE,
+        dst: LOCAL,
+        seq: SeqNum(seq),
+        ack: SeqNum(ack),
+        flags,
+        window: 65535,
+        mss: None,
+        payload,
+    }
+}
+
+/// With data unacknowledged, data unread, and the output queues drained
+/// (their capacity kept), `heap_bytes` is exactly what the allocator holds
+/// for the connection.
+#[test]
+fn heap_bytes_is_what_the_allocator_holds() {
+    let before = live();
+    let mut isn = FixedIsn(SeqNum(1000));
+    let now = Instant::ZERO;
+    let mut c = Connection::connect(Config::rfc9293(), now, LOCAL, REMOTE, &mut isn).unwrap();
+    let synack = from_peer(5000, 1001, Flags::SYN | Flags::ACK, Vec::new());
+    c.handle_segment(now, &synack, &mut isn);
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.send(now, &[1; 3000]), Ok(3000));
+    let data = from_peer(5001, 1001, Flags::ACK, vec![2; 700]);
+    c.handle_segment(now, &data, &mut isn);
+    drop((synack, data));
+    let sent: usize = std::iter::from_fn(|| c.poll_transmit())
+        .map(|s| s.payload.len())
+        .sum();
+    assert_eq!(sent, 3000);
+    assert_eq!(std::iter::from_fn(|| c.poll_event()).count(), 2);
+    assert_eq!((c.send_queue_len(), c.recv_queue_len()), (3000, 700));
+
+    let held = usize::try_from(live() - before).unwrap();
+    assert_eq!(c.heap_bytes(), held);
+    // Every queue has kept its capacity, so each term counts.
+    assert!(held >= 3000 + 700 + 4 * size_of::<Segment>());
+}
