@@ -154,16 +154,23 @@ impl ImplTarget {
         // The end of the stream is what RECEIVE says (§3.10.3: "error:
         // connection closing" once the FIN came and every byte before it was
         // read), checked apart from the peer-closed event.
+        // A RECEIVE that never runs dry (a broken implementation) must not
+        // hang the replay: no trace delivers more than a window of a few
+        // bytes, so reading stops at `u8::MAX` and the count diverges.
         let mut buf = [0u8; 16];
         let mut read = 0;
         host.eof = loop {
+            if read >= usize::from(u8::MAX) {
+                break false;
+            }
             match c.recv(now, &mut buf) {
                 Ok(0) => break false,
                 Ok(n) => read += n,
                 Err(e) => break matches!(e, synfin_tcp::conn::Error::ConnectionClosing),
             }
         };
-        host.delivered += read as u8;
+        let read = u8::try_from(read).unwrap_or(u8::MAX);
+        host.delivered = host.delivered.saturating_add(read);
         while let Some(s) = c.poll_transmit() {
             host.emitted.push(s);
         }
