@@ -16,7 +16,22 @@
 # `--shard 0/8 --sharding round-robin` for a representative eighth.
 # Needs `cargo install cargo-mutants`. Results land in mutants.out/
 # (caught.txt, missed.txt, timeout.txt, unviable.txt); `-o DIR` moves them.
+# At the end the script prints this run's kill rate, caught / viable (with
+# `--iterate`, of the mutants retested only), and exits as cargo-mutants did
+# (2 when some mutant was missed).
 set -euo pipefail
+if ! cargo mutants --version >/dev/null 2>&1; then
+  echo "mutants.sh: cargo-mutants is not installed (cargo install cargo-mutants)" >&2
+  exit 2
+fi
+out=.
+args=("$@")
+for i in "${!args[@]}"; do
+  case "${args[$i]}" in
+    -o|--output) out=${args[$((i + 1))]:-.} ;;
+    --output=*) out=${args[$i]#--output=} ;;
+  esac
+done
 cd "$(dirname "$0")/../.."
 export SYNFIN_DEPTH=${SYNFIN_DEPTH:-7}
 export CARGO_PROFILE_DEV_DEBUG=0
@@ -25,4 +40,17 @@ cargo mutants --package synfin-tcp --file 'impl/src/conn/*.rs' \
   --cargo-test-arg=--test=suite --cargo-test-arg=--test=depth \
   --cargo-test-arg=--test=scenarios --cargo-test-arg=--test=oracle \
   --cargo-test-arg=--test=witness --cargo-test-arg=--test=rfc \
-  --baseline=skip --timeout 180 "$@"
+  --baseline=skip --timeout 180 "$@" || rc=$?
+
+count() { if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi; }
+dir=$out/mutants.out
+caught=$(count "$dir/caught.txt")
+missed=$(count "$dir/missed.txt")
+timeouts=$(count "$dir/timeout.txt")
+viable=$(( caught + missed + timeouts ))
+if [ "$viable" -gt 0 ]; then
+  echo "kill rate: $caught caught of $viable viable mutants" \
+    "($(( 1000 * caught / viable / 10 )).$(( 1000 * caught / viable % 10 ))%;" \
+    "$missed missed, $timeouts timed out; survivors in $dir/missed.txt)"
+fi
+exit "${rc:-0}"
