@@ -4,13 +4,14 @@
 //! global allocator keeps, per thread, the bytes live on the heap, and a
 //! connection's queues must account for exactly what it allocated.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::net::{Ipv4Addr, SocketAddrV4};
 
+use common::{seg, LOCAL, LOCAL_ISS, LOCAL_SEQ, REMOTE, REMOTE_ISS, REMOTE_SEQ};
 use synfin_tcp::conn::{Config, Connection, State};
 use synfin_tcp::isn::FixedIsn;
-use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
 use synfin_tcp::wire::{Flags, Segment};
 
@@ -50,36 +51,23 @@ fn live() -> isize {
     LIVE.with(Cell::get)
 }
 
-const LOCAL: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 4000);
-const REMOTE: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 5000);
-
-fn from_peer(seq: u32, ack: u32, flags: Flags, payload: Vec<u8>) -> Segment {
-    Segment {
-        src: REMOTE,
-        dst: LOCAL,
-        seq: SeqNum(seq),
-        ack: SeqNum(ack),
-        flags,
-        window: 65535,
-        mss: None,
-        payload,
-    }
-}
-
 /// With data unacknowledged, data unread, and the output queues drained
 /// (their capacity kept), `heap_bytes` is exactly what the allocator holds
 /// for the connection.
 #[test]
 fn heap_bytes_is_what_the_allocator_holds() {
     let before = live();
-    let mut isn = FixedIsn(SeqNum(1000));
+    let mut isn = FixedIsn(LOCAL_ISS);
     let now = Instant::ZERO;
     let mut c = Connection::connect(Config::rfc9293(), now, LOCAL, REMOTE, &mut isn).unwrap();
-    let synack = from_peer(5000, 1001, Flags::SYN | Flags::ACK, Vec::new());
+    let synack = seg(Flags::SYN | Flags::ACK, REMOTE_ISS, LOCAL_SEQ);
     c.handle_segment(now, &synack, &mut isn);
     assert_eq!(c.state(), State::Established);
     assert_eq!(c.send(now, &[1; 3000]), Ok(3000));
-    let data = from_peer(5001, 1001, Flags::ACK, vec![2; 700]);
+    let data = Segment {
+        payload: vec![2; 700],
+        ..seg(Flags::ACK, REMOTE_SEQ, LOCAL_SEQ)
+    };
     c.handle_segment(now, &data, &mut isn);
     drop((synack, data));
     let sent: usize = std::iter::from_fn(|| c.poll_transmit())
