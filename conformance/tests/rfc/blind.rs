@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use synfin_tcp::conn::{Config, Event, State};
+use synfin_tcp::conn::{Config, State};
 use synfin_tcp::seq::SeqNum;
 use synfin_tcp::wire::{Flags, Segment};
 
@@ -114,7 +114,7 @@ fn only_a_newer_syn_may_reopen_time_wait() {
         time_wait_reopen: true,
         ..Config::rfc9293()
     };
-    let mut p = time_wait(reopen);
+    let mut p = Peer::time_wait(reopen, &[]);
     let rcv_nxt = theirs(2);
     let syn = |seq: SeqNum, flags: Flags| seg(seq, SeqNum(0), flags, &[]);
     assert!(p.conn.may_reopen(&syn(rcv_nxt.add(1), Flags::SYN)));
@@ -128,7 +128,7 @@ fn only_a_newer_syn_may_reopen_time_wait() {
         .conn
         .may_reopen(&syn(rcv_nxt.add(1), Flags::SYN | Flags::RST)));
     assert!(!p.conn.may_reopen(&syn(rcv_nxt.add(1), Flags::ACK)));
-    let off = time_wait(Config::rfc9293());
+    let off = Peer::time_wait(Config::rfc9293(), &[]);
     assert!(!off.conn.may_reopen(&syn(rcv_nxt.add(1), Flags::SYN)));
     let open = Peer::established(reopen, u16::MAX, None);
     assert!(!open.conn.may_reopen(&syn(rcv_nxt.add(1), Flags::SYN)));
@@ -136,16 +136,4 @@ fn only_a_newer_syn_may_reopen_time_wait() {
     let out = p.deliver(&syn(rcv_nxt.add(1), Flags::SYN));
     assert_eq!(p.conn.state(), State::TimeWait);
     assert!(is_challenge(&out, ours(2), rcv_nxt), "{out:?}");
-}
-
-/// TIME-WAIT after an active close: our FIN at ISS+1 is acknowledged and
-/// the peer's FIN at its ISS+1 arrives.
-fn time_wait(config: Config) -> Peer {
-    let mut p = Peer::established(config, u16::MAX, None);
-    p.conn.close(p.now).expect("CLOSE in ESTABLISHED");
-    assert_eq!(p.pull().len(), 1, "our FIN");
-    p.deliver(&seg(theirs(1), ours(2), Flags::ACK | Flags::FIN, &[]));
-    assert_eq!(p.conn.state(), State::TimeWait);
-    assert_eq!(p.events(), [Event::PeerClosed]);
-    p
 }

@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use synfin_tcp::conn::{Config, Connection, Error, Event, State};
+use synfin_tcp::conn::{Config, Connection, Error, Event, State, Timer};
 use synfin_tcp::isn::FixedIsn;
 use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
@@ -85,6 +85,40 @@ impl Peer {
         assert_eq!(out.len(), 1, "the handshake's last ACK: {out:?}");
         assert_eq!((out[0].flags, out[0].ack), (Flags::ACK, theirs(1)));
         assert_eq!(p.events(), [Event::Connected]);
+        p
+    }
+
+    /// TIME-WAIT after an active close: ESTABLISHED, the peer sends `text`,
+    /// we CLOSE, and one segment from the peer acknowledges our FIN (at
+    /// ISS+1) and carries its own FIN. RCV.NXT is then the peer's ISS +
+    /// `text.len()` + 2, SND.NXT our ISS + 2, and 2·MSL runs from time zero.
+    pub fn time_wait(config: Config, text: &[u8]) -> Peer {
+        let mut p = Peer::established(config, u16::MAX, None);
+        if !text.is_empty() {
+            p.deliver(&seg(theirs(1), ours(1), Flags::ACK, text));
+        }
+        p.conn.close(p.now).expect("CLOSE in ESTABLISHED");
+        let out = p.pull();
+        assert_eq!(out.len(), 1, "our FIN: {out:?}");
+        assert_eq!(
+            (out[0].seq, out[0].flags),
+            (ours(1), Flags::ACK | Flags::FIN)
+        );
+        let fin_seq = theirs(1 + text.len() as u32);
+        let out = p.deliver(&seg(fin_seq, ours(2), Flags::ACK | Flags::FIN, &[]));
+        assert_eq!(out.len(), 1, "the ACK of the peer's FIN: {out:?}");
+        assert_eq!((out[0].seq, out[0].ack), (ours(2), fin_seq.add(1)));
+        assert_eq!(p.conn.state(), State::TimeWait);
+        assert_eq!(
+            p.conn.timer(Timer::TimeWait),
+            Some(Instant::ZERO + config.time_wait())
+        );
+        let expected: &[Event] = if text.is_empty() {
+            &[Event::PeerClosed]
+        } else {
+            &[Event::Data, Event::PeerClosed]
+        };
+        assert_eq!(p.events(), expected);
         p
     }
 

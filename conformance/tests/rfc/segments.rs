@@ -144,20 +144,7 @@ fn data_event_is_edge_triggered() {
 /// TIME-WAIT entered at t = 0 after 10 octets and a FIN from the peer: RCV.NXT = theirs(12),
 /// SND.NXT = ours(2).
 fn time_wait() -> Peer {
-    let mut p = Peer::established(Config::rfc9293(), u16::MAX, None);
-    p.deliver(&seg(theirs(1), ours(1), A, &[5; 10]));
-    p.conn.close(p.now).unwrap();
-    let out = p.pull();
-    assert_eq!(out.len(), 1);
-    assert_eq!((out[0].seq, out[0].flags), (ours(1), A | Flags::FIN));
-    p.deliver(&seg(theirs(11), ours(2), A, &[]));
-    assert_eq!(p.conn.state(), State::FinWait2);
-    let out = p.deliver(&seg(theirs(11), ours(2), A | Flags::FIN, &[]));
-    assert_eq!(one_ack(&out), (ours(2), theirs(12)));
-    assert_eq!(p.conn.state(), State::TimeWait);
-    assert_eq!(p.conn.timer(Timer::TimeWait), Some(Instant::from_secs(240)));
-    assert_eq!(p.events(), [Event::Data, Event::PeerClosed]);
-    p
+    Peer::time_wait(Config::rfc9293(), &[5; 10])
 }
 
 /// RFC 9293 §3.10.7.4 first step: in TIME-WAIT an old segment without FIN is acknowledged but does
