@@ -153,10 +153,10 @@ impl ImplTarget {
         }
         // The end of the stream is what RECEIVE says (§3.10.3: "error:
         // connection closing" once the FIN came and every byte before it was
-        // read), checked apart from the peer-closed event.
-        // A RECEIVE that never runs dry (a broken implementation) must not
-        // hang the replay: no trace delivers more than a window of a few
-        // bytes, so reading stops at `u8::MAX` and the count diverges.
+        // read), checked apart from the peer-closed event. A RECEIVE that
+        // never runs dry (a broken implementation) must not hang the replay:
+        // no trace delivers more than a window of a few bytes, so reading
+        // stops at `u8::MAX` and the count diverges.
         let mut buf = [0u8; 16];
         let mut read = 0;
         host.eof = loop {
