@@ -123,7 +123,7 @@ fn scenarios_export_one_trace_per_scenario_ending_where_show_ends() {
         assert_eq!(t.origin, "scenario");
         assert_eq!(t, trace::record(&cfg, "scenario", actions), "{name}");
         // The same shortest path `synfin show` draws.
-        let shown = synfin_model::check::shortest(&cfg, &[name])
+        let shown = synfin_model::search::shortest(&cfg, &[name])
             .remove(name)
             .unwrap();
         assert_eq!(t.steps.len(), shown.len() - 1, "{name}");
