@@ -17,7 +17,8 @@
 //!
 //! let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
 //! let shape = textbook::for_name("simultaneous-open").unwrap();
-//! let path = textbook::search(&cfg, shape).unwrap();
+//! let (path, world) = textbook::search(&cfg, shape).unwrap();
+//! assert_eq!(world, cfg, "a path of the quick preset itself");
 //! // Figure 7: two connects, two SYNs, two SYN,ACKs.
 //! assert_eq!(path.len() - 1, 6);
 //! assert_eq!(textbook::passes(shape, &path).unwrap().len(), shape.milestones.len());
@@ -265,14 +266,18 @@ pub fn raised(cfg: &Config, shape: &Shape) -> Vec<String> {
     .collect()
 }
 
-/// The shortest path with `shape` in the figure's [`world`] for `cfg`;
-/// `None` if that world has none. Where the figure's world only restricts
-/// `cfg`, the path is one of `cfg` too, replayed there.
-pub fn search(cfg: &Config, shape: &Shape) -> Option<Path> {
+/// The shortest path with `shape` in the figure's [`world`] for `cfg`,
+/// with the configuration it is a path of: `cfg` itself where the path
+/// replays there (always, when the figure's world only restricts `cfg`),
+/// else the figure's world. `None` if the figure's world has no such path.
+pub fn search(cfg: &Config, shape: &Shape) -> Option<(Path, Config)> {
     let world = world(cfg, shape);
     let path = shortest(&world, shape)?;
     let actions: Vec<Action> = path.iter().filter_map(|(_, a)| *a).collect();
-    Some(search::replay(cfg, &actions).unwrap_or(path))
+    Some(match search::replay(cfg, &actions) {
+        Some(replayed) => (replayed, cfg.clone()),
+        None => (path, world),
+    })
 }
 
 /// Breadth-first search of (state, milestones passed) pairs in the model's

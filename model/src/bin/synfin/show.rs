@@ -139,7 +139,7 @@ pub fn show(args: ShowArgs) -> ExitCode {
             Err(code) => return code,
         };
         let _spinner = progress::spinner(&format!("searching for {}'s shape", shape.figure));
-        (textbook::search(&cfg, shape), Some(shape))
+        (textbook::search(&cfg, shape).map(|(p, _)| p), Some(shape))
     } else {
         let _spinner = progress::spinner(&format!("searching for an example of {name}"));
         (search::examples(&cfg, &[name]).remove(name), None)
@@ -179,7 +179,7 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
             Err(code) => return code,
         };
         let _spinner = progress::spinner(&format!("searching for {}'s shape", shape.figure));
-        (textbook::search(&cfg, shape), Some(shape))
+        (textbook::search(&cfg, shape).map(|(p, _)| p), Some(shape))
     } else {
         let _spinner =
             progress::spinner(&format!("searching for the shortest path breaking {prop}"));
