@@ -58,10 +58,10 @@ pub struct Args {
     #[arg(long)]
     scenarios: bool,
     /// Seed of the random walks (with --random).
-    #[arg(long, default_value_t = 1, requires = "random")]
+    #[arg(long, default_value_t = 1, conflicts_with_all = ["depth", "cover", "scenarios"])]
     seed: u64,
     /// Longest random walk, in steps (with --random).
-    #[arg(long, value_name = "N", default_value_t = 80, value_parser = positive, requires = "random")]
+    #[arg(long, value_name = "N", default_value_t = 80, value_parser = positive, conflicts_with_all = ["depth", "cover", "scenarios"])]
     max_len: usize,
     /// Output directory, created if missing. Traces are named by a hash of
     /// their content (by scenario with --scenarios), so exporting twice
