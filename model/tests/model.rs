@@ -320,3 +320,25 @@ mod random_configs {
         }
     }
 }
+
+/// The progress display's estimate divides by a pinned state count: the
+/// quick preset's agree with the counts pinned above, and any world that
+/// is not a preset's own (a budget changed, a variant) has none.
+#[test]
+fn expected_state_counts_are_the_pinned_ones() {
+    let quick = |profile| Config::new(Preset::Quick, profile, None);
+    assert_eq!(
+        check::expected_states(&quick(Profile::Rfc9293)),
+        Some(QUICK_RFC9293_STATES)
+    );
+    assert_eq!(
+        check::expected_states(&quick(Profile::Rfc793)),
+        Some(QUICK_RFC793_STATES)
+    );
+    let mut more = quick(Profile::Rfc9293);
+    more.dups = 1;
+    assert_eq!(check::expected_states(&more), None);
+    let variant = Config::new(Preset::Default, Profile::Rfc9293, Some(Variant::NoTimeWait));
+    assert_eq!(check::expected_states(&variant), None);
+    assert!(check::expected_states(&Config::new(Preset::Default, Profile::Rfc793, None)).is_some());
+}

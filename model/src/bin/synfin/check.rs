@@ -28,9 +28,9 @@ use crate::progress;
 #[derive(clap::Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
-    /// World size: quick (seconds), default (the CI gate: about 32 million
-    /// states, a minute on two cores) or deep (the default plus a host
-    /// crash: much longer). `synfin list` describes each.
+    /// World size: quick (160 thousand states, seconds), default (the CI
+    /// gate: 32 million states) or deep (the default plus a host crash:
+    /// far more). `synfin list` describes each.
     #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
     preset: Preset,
     /// Endpoint behaviour: rfc9293 (with RFC 5961 challenge ACKs and RFC

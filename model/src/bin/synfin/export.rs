@@ -41,7 +41,8 @@ pub struct Args {
     #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
     profile: Profile,
     /// Every path of exactly N steps, or shorter where nothing is enabled
-    /// (1-12). The count grows exponentially with N.
+    /// (1-12). The count grows exponentially: 590 traces for quick at 5,
+    /// 7,322 at 7.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=12))]
     depth: Option<u64>,
     /// `transitions`: traces that together take every transition reachable

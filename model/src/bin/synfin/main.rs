@@ -22,8 +22,8 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "synfin",
     version,
-    about = "A model-checked model of TCP connection management (RFC 9293)",
-    long_about = "A model-checked model of TCP connection management (RFC 9293).\n\n\
+    about = "A model-checked TCP connection-management model (RFC 9293)",
+    long_about = "A model-checked TCP connection-management model (RFC 9293).\n\n\
         Two hosts, A and B, open, use and close connections over a network that may \
         lose, duplicate and reorder segments. `synfin check` visits every reachable \
         state and checks safety properties (nothing bad happens) and scenarios (the \

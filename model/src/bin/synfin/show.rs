@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use synfin_model::diagram::{self, text, Format};
+use synfin_model::properties::{self, Expectation};
 use synfin_model::search::{self, Path};
 use synfin_model::textbook::{self, Shape};
 use synfin_model::{Config, Preset, Profile, Variant};
@@ -31,13 +32,9 @@ Examples:
 Exit status: 0 drawn, 1 no reachable state shows the scenario in this world,
 2 bad usage.")]
 pub struct ShowArgs {
-    /// The scenario: three-way-handshake, four-way-teardown, half-close,
-    /// simultaneous-open, simultaneous-close, syn-retransmit-backoff,
-    /// connect-timeout, stale-syn-rejected, time-wait-reacks-fin or
-    /// abort-reset.
-    #[arg(value_parser = diagram::scenario)]
+    #[arg(value_parser = diagram::scenario, help = one_of("scenario", &scenarios()))]
     scenario: &'static str,
-    #[arg(long, help = textbook_help("scenario"))]
+    #[arg(long, help = textbook_short("scenario"), long_help = textbook_help("scenario"))]
     textbook: bool,
     /// Output: text (a diagram of at most 96 columns), svg (a picture),
     /// mermaid (a sequenceDiagram for Markdown) or json (every step with
@@ -69,11 +66,9 @@ Examples:
 
 Exit status: 0 drawn, 1 the variant breaks nothing in this world, 2 bad usage.")]
 pub struct ExplainArgs {
-    /// The variant: two-way-handshake, no-time-wait, short-time-wait,
-    /// fixed-isn, no-syn-retransmit or no-simultaneous-open.
-    #[arg(value_parser = parse::<Variant>)]
+    #[arg(value_parser = parse::<Variant>, help = one_of("variant", &Variant::ALL.iter().map(|v| v.name()).collect::<Vec<_>>()))]
     variant: Variant,
-    #[arg(long, help = textbook_help("variant"))]
+    #[arg(long, help = textbook_short("variant"), long_help = textbook_help("variant"))]
     textbook: bool,
     /// Output: text (the diagram with the property broken and the standard
     /// design's answer), svg, mermaid or json (the diagram alone).
@@ -89,13 +84,44 @@ pub struct ExplainArgs {
     budgets: Budgets,
 }
 
-/// The help of `--textbook`: the shapes there are, from [`textbook::SHAPES`].
+/// "The scenario: a, b or c."
+fn one_of(what: &str, names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("The {what}: {} or {last}", rest.join(", "))
+        }
+        _ => format!("The {what}: {}", names.join("")),
+    }
+}
+
+/// Every scenario's name, in `synfin list` order.
+fn scenarios() -> Vec<&'static str> {
+    properties::ALL
+        .iter()
+        .filter(|p| p.expectation == Expectation::Sometimes)
+        .map(|p| p.name)
+        .collect()
+}
+
+/// The short help of `--textbook`.
+fn textbook_short(kind: &str) -> String {
+    format!(
+        "Draw the shape a textbook figure draws instead of the shortest path (for {})",
+        shaped(kind).join(", ")
+    )
+}
+
+/// The long help of `--textbook`: the shapes there are, from
+/// [`textbook::SHAPES`].
 fn textbook_help(kind: &str) -> String {
     let names = shaped(kind);
     let mut help = format!(
-        "Draw the shape a textbook figure draws rather than the shortest path: the shortest \
-         path of the same model that does, in order, what the figure does, listed under the \
-         diagram. For: {}.",
+        "Draw the shape a textbook figure draws instead of the shortest path: the shortest \
+         path of the same model that does, in order, what the figure does, in the figure's \
+         world (no data, ABORT or fault the figure does not show). Under a text diagram, a \
+         legend gives the step at which the path does each thing. Where the figure needs more \
+         than the preset allows, the search raises those budgets and the legend says which. \
+         For {}:",
         names.join(", ")
     );
     for s in textbook::SHAPES.iter().filter(|s| names.contains(&s.name)) {
