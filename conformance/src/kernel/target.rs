@@ -248,7 +248,7 @@ impl KernelTarget {
     /// the kernel has let the connection go. close(2) releases the socket at
     /// once unless another reference to the descriptor exists (as it does
     /// for a moment in a child that any thread of this process forks, until
-    /// it execs); a defensive wait, not seen to matter in a fork-storm test.
+    /// it execs): a defensive wait.
     fn wait_released(&mut self) {
         let until = std::time::Instant::now() + Duration::from_millis(100);
         while self.info().is_some() && std::time::Instant::now() < until {
