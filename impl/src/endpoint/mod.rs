@@ -25,6 +25,9 @@
 //!   configured range that no connection, TIME-WAIT entry or listener uses
 //!   towards that remote socket, or [`Error::NoEphemeralPort`].
 //!
+//! [`Error::NoEphemeralPort`]: crate::conn::Error::NoEphemeralPort
+//! [`Error::ConnectionDoesNotExist`]: crate::conn::Error::ConnectionDoesNotExist
+//!
 //! # Sans-IO contract
 //!
 //! As for [`Connection`]: every input ([`Endpoint::handle_segment`],

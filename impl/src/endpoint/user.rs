@@ -127,7 +127,7 @@ impl Endpoint {
 
     /// The next connection the listener on `local` has established, if
     /// any. Until it is accepted, a connection holds a place in the
-    /// listener's accept queue (bounded by [`Config::backlog`]).
+    /// listener's accept queue (bounded by [`Config::backlog`](crate::conn::Config::backlog)).
     pub fn accept(&mut self, local: SocketAddrV4) -> Option<ConnHandle> {
         self.next_timeout = None;
         let l = self.listeners.get_mut(&local)?;
