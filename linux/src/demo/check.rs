@@ -2,21 +2,11 @@
 //! consuming one sequence number), and the state and segment checks the
 //! scripts ask for.
 
-use serde::Serialize;
 use synfin_tcp::wire::{Flags, Segment};
 
 use super::harness::Harness;
 use crate::capture::Side;
 use crate::driver::{Direction, Stack};
-
-/// One judged property of an exchange.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// Whether it holds.
-    pub ok: bool,
-    /// What was checked, and what was seen if it failed.
-    pub what: String,
-}
 
 impl<S: Stack> Harness<S> {
     /// Checks that run on every exchange: no RST, and the sequence

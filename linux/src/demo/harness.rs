@@ -4,17 +4,21 @@
 
 use std::io;
 use std::net::{SocketAddrV4, TcpListener, TcpStream};
+use std::time::Duration;
 
 use synfin_tcp::time::Instant;
 use synfin_tcp::wire::Segment;
 
-use super::check::Check;
+use super::outcome::Check;
 use super::recorder::Recorder;
-use super::STEP_TIMEOUT;
 use crate::capture::Side;
 use crate::driver::{Direction, Driver, RunOutcome, Stack};
 use crate::sys::sock_diag::SockDiag;
 use crate::sys::socket;
+
+/// How long any one wait of an exchange may take. The kernel answers at
+/// once; only a bug makes an exchange wait this long.
+const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An exchange in progress: the driver, the recorder and the checks.
 pub(super) struct Harness<S: Stack> {

@@ -16,8 +16,9 @@
 //!
 //! The parts: the catalogue of exchanges ([`Exchange`]), the [`Recorder`],
 //! the harness that drives both sides (`harness.rs`), the scripts of the
-//! five exchanges (`script.rs`), the checks ([`Check`], `check.rs`), the
-//! [`Outcome`] of each, and what is printed ([`render`], [`Report`]).
+//! five exchanges (`script.rs`), the judging (`check.rs`), the [`Outcome`]
+//! of each with its [`Check`]s, and what is printed ([`render`],
+//! [`Report`]).
 
 mod check;
 mod exchange;
@@ -27,23 +28,17 @@ mod recorder;
 mod report;
 mod script;
 
-use std::time::Duration;
-
 use crate::driver::{Driver, Stack};
 use crate::sys::netns::{self, Net, NetnsError};
 use crate::sys::tun::TunIo;
 
-pub use check::{passes_through, Check};
+pub use check::passes_through;
 pub use exchange::Exchange;
-pub use outcome::Outcome;
+pub use outcome::{Check, Outcome};
 pub use recorder::Recorder;
 pub use report::{render, Report};
 
 use harness::Harness;
-
-/// How long any one wait of an exchange may take. The kernel answers at
-/// once; only a bug makes an exchange wait this long.
-const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs `exchange` in the current (private) namespace, over `net`, with
 /// the stack `stack`.

@@ -1,8 +1,8 @@
-//! What one exchange came to.
+//! What one exchange came to: its [`Outcome`] and the [`Check`]s it was
+//! judged by.
 
 use serde::Serialize;
 
-use super::check::Check;
 use super::exchange::Exchange;
 use crate::capture::SegmentRecord;
 
@@ -35,4 +35,13 @@ pub struct Outcome {
     pub diagram: String,
     /// Wall-clock duration of the exchange, in microseconds.
     pub micros: u64,
+}
+
+/// One judged property of an exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Whether it holds.
+    pub ok: bool,
+    /// What was checked, and what was seen if it failed.
+    pub what: String,
 }
