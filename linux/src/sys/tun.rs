@@ -1,33 +1,21 @@
-//! The Linux TUN driver: runs a synfin-tcp [`Endpoint`] on real time over a
-//! TUN device, so that its peer is the kernel's TCP.
+//! The TUN device as a carrier of synfin-tcp segments, on a monotonic clock.
 //!
-//! [`TunIo`] moves segments: one `recv` on the device is one IPv4 packet
-//! from the kernel, parsed with the crate's codec; one `send` is one packet
-//! to it. [`Driver`] is the event loop: it feeds received segments to the
-//! endpoint, transmits whatever the endpoint polls out, and sleeps in
-//! `poll(2)` on the device until the next packet or the endpoint's
-//! `poll_timeout`, whichever comes first.
+//! One `recv` on the device is one IPv4 packet from the kernel, parsed with
+//! synfin-tcp's codec; one `send` is one packet to it. The kernel processes
+//! a TUN write in the writer's context: when [`TunIo::send`] returns, the
+//! kernel has acted on the segment (and its answer is usually already
+//! queued).
 //!
-//! The kernel processes a TUN write in the writer's context: when `send`
-//! returns, the kernel has acted on the segment (and its answer is usually
-//! already queued). The driver calls its [`Observer`] after every segment in
-//! either direction, which is how the demo samples the kernel's socket state
-//! at exactly the right moments.
-
-// The driver is where real time enters: it reads the monotonic clock and
-// hands the core `now` (the core itself never reads a clock).
-#![allow(clippy::disallowed_methods)]
+//! This is where real time enters: [`TunIo::now`] reads the monotonic clock
+//! and hands synfin-tcp its `now` (the core itself never reads a clock).
 
 use std::io;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-
-use super::capture::Direction;
-use super::stack::Stack;
-use crate::time::Instant;
-use crate::wire::{Segment, WireError};
+use synfin_tcp::time::Instant;
+use synfin_tcp::wire::{Segment, WireError};
 
 /// Largest packet read from the device: the TUN's MTU is 1500, but a
 /// generous buffer costs nothing and never truncates.
@@ -203,147 +191,5 @@ impl TunIo {
     /// A deadline `d` from now.
     pub fn after(&self, d: Duration) -> Instant {
         self.now() + d
-    }
-}
-
-/// Sees every segment the [`Driver`] moves, right after the receiving side
-/// acted on it: after the kernel processed a segment written to the device
-/// (the write is synchronous), and after the stack handled a segment read
-/// from it. The demo samples both sides' states here.
-pub trait Observer<S: Stack> {
-    /// `seg` crossed the device in direction `dir`.
-    fn segment(&mut self, stack: &S, dir: Direction, seg: &Segment);
-}
-
-/// An observer that looks at nothing.
-impl<S: Stack> Observer<S> for () {
-    fn segment(&mut self, _stack: &S, _dir: Direction, _seg: &Segment) {}
-}
-
-/// The event loop of a [`Stack`] over a TUN device.
-///
-/// Each [`step`](Self::step): transmit everything the stack has to send,
-/// then sleep in `poll(2)` until a packet arrives, the stack's
-/// `poll_timeout` passes or the caller's deadline comes, and feed the stack
-/// whichever happened. The caller owns the wire: segments are only sent in
-/// [`flush`](Self::flush), so an application can make several calls (say,
-/// CLOSE on both sides) before anything crosses, and force segments to
-/// cross each other.
-pub struct Driver<S: Stack> {
-    /// The device.
-    pub io: TunIo,
-    /// The stack it drives.
-    pub stack: S,
-}
-
-impl<S: Stack> std::fmt::Debug for Driver<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Driver")
-            .field("io", &self.io)
-            .finish_non_exhaustive()
-    }
-}
-
-/// How [`Driver::run_until`] ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunOutcome {
-    /// The condition became true.
-    Done,
-    /// The deadline passed first.
-    TimedOut,
-}
-
-impl<S: Stack> Driver<S> {
-    /// Drives `stack` over `io`.
-    pub fn new(io: TunIo, stack: S) -> Driver<S> {
-        Driver { io, stack }
-    }
-
-    /// The current time.
-    pub fn now(&self) -> Instant {
-        self.io.now()
-    }
-
-    /// Sends everything the stack has queued; returns how many segments.
-    pub fn flush(&mut self, obs: &mut impl Observer<S>) -> io::Result<usize> {
-        let mut n = 0;
-        loop {
-            let now = self.io.now();
-            let Some(seg) = self.stack.poll_transmit(now) else {
-                return Ok(n);
-            };
-            self.io.send(&seg)?;
-            n += 1;
-            obs.segment(&self.stack, Direction::ToKernel, &seg);
-        }
-    }
-
-    /// Feeds the stack one segment as if it had come from the device (and
-    /// tells the observer).
-    pub fn deliver(&mut self, seg: Segment, obs: &mut impl Observer<S>) {
-        let now = self.io.now();
-        self.stack.handle_segment(now, seg.clone());
-        obs.segment(&self.stack, Direction::FromKernel, &seg);
-    }
-
-    /// One turn of the loop: flush, then wait for a packet, the stack's
-    /// timer or `deadline`, and handle what came. Returns whether anything
-    /// happened (a segment or a timer) before `deadline`.
-    pub fn step(
-        &mut self,
-        deadline: Option<Instant>,
-        obs: &mut impl Observer<S>,
-    ) -> io::Result<bool> {
-        self.flush(obs)?;
-        let timer = self.stack.poll_timeout();
-        let wake = match (timer, deadline) {
-            (Some(t), Some(d)) => Some(t.min(d)),
-            (t, d) => t.or(d),
-        };
-        if let Some(seg) = self.io.recv(wake)? {
-            self.deliver(seg, obs);
-            // The kernel answers in the writer's context: drain what else
-            // is queued before sending again, so replies keep their order.
-            while let Some(seg) = self.io.try_recv()? {
-                self.deliver(seg, obs);
-            }
-        } else if timer.is_some_and(|t| self.io.now() >= t) {
-            let now = self.io.now();
-            self.stack.handle_timeout(now);
-        } else {
-            self.flush(obs)?;
-            return Ok(false);
-        }
-        self.flush(obs)?;
-        Ok(true)
-    }
-
-    /// Runs the loop until `done(stack, now)` holds or `deadline` passes.
-    /// `done` is checked before the first step and after each one; it may
-    /// make user calls on the stack at `now` (time never goes backwards).
-    pub fn run_until(
-        &mut self,
-        deadline: Instant,
-        obs: &mut impl Observer<S>,
-        mut done: impl FnMut(&mut S, Instant) -> bool,
-    ) -> io::Result<RunOutcome> {
-        loop {
-            self.flush(obs)?;
-            let now = self.io.now();
-            if done(&mut self.stack, now) {
-                return Ok(RunOutcome::Done);
-            }
-            if self.io.now() >= deadline {
-                return Ok(RunOutcome::TimedOut);
-            }
-            self.step(Some(deadline), obs)?;
-        }
-    }
-
-    /// Runs the loop for `d`: handles whatever arrives and every timer, for
-    /// a quiet period or to let retransmissions happen.
-    pub fn run_for(&mut self, d: Duration, obs: &mut impl Observer<S>) -> io::Result<()> {
-        let deadline = self.io.after(d);
-        self.run_until(deadline, obs, |_, _| false).map(|_| ())
     }
 }

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::net::SocketAddrV4;
 
-use crate::time::Instant;
-use crate::wire::Segment;
+use synfin_tcp::time::Instant;
+use synfin_tcp::wire::Segment;
 
 /// A connection's end as the application sees it after a `recv`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The [`Stack`] the `synfin-tcp` binary runs: the crate's [`Endpoint`]
+//! The [`Stack`] the `synfin-tcp` binary runs: synfin-tcp's [`Endpoint`]
 //! (demultiplexing, listeners, RSTs for strays, the TIME-WAIT table,
 //! ephemeral ports) with RFC 6528 ISNs keyed by a secret drawn from the OS.
 //!
@@ -9,11 +9,12 @@
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
 
+use synfin_tcp::conn::{Config, Error, Event};
+use synfin_tcp::endpoint::{ConnHandle, Endpoint};
+use synfin_tcp::time::Instant;
+use synfin_tcp::wire::Segment;
+
 use super::stack::{Received, Stack};
-use crate::conn::{Config, Error, Event};
-use crate::endpoint::{ConnHandle, Endpoint};
-use crate::time::Instant;
-use crate::wire::Segment;
 
 /// An [`Endpoint`] behind the driver's [`Stack`] trait.
 pub struct EndpointStack {

@@ -5,24 +5,22 @@
 //! Sequence numbers are shown relative to each side's initial sequence
 //! number, learned from its SYN (as packetdrill does), so the diagram reads
 //! the same whatever ISNs were chosen.
+//!
+//! [`Capture`] holds the log; `record.rs` turns it into the `--json`
+//! [`SegmentRecord`]s and `diagram.rs` into the text diagram.
 
-use std::fmt::Write as _;
+mod diagram;
+mod record;
+
 use std::net::SocketAddrV4;
 
 use serde::Serialize;
+use synfin_tcp::seq::SeqNum;
+use synfin_tcp::wire::{Flags, Segment};
 
-use crate::seq::SeqNum;
-use crate::wire::{Flags, Segment};
+use crate::driver::Direction;
 
-/// Which way a segment travelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Sent by synfin-tcp, received by the kernel.
-    ToKernel,
-    /// Sent by the kernel, received by synfin-tcp.
-    FromKernel,
-}
+pub use record::SegmentRecord;
 
 /// Which side made an application call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -66,31 +64,6 @@ pub struct Capture {
     pub kernel: SocketAddrV4,
     /// The steps in order.
     pub entries: Vec<Entry>,
-}
-
-/// One segment as it appears in `--json` output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SegmentRecord {
-    /// Microseconds since the capture started.
-    pub t_us: u64,
-    /// Which way it travelled.
-    pub dir: Direction,
-    /// tcpdump-style flags, e.g. `S.` for SYN+ACK.
-    pub flags: String,
-    /// SEG.SEQ relative to the sender's ISN.
-    pub seq: u32,
-    /// SEG.ACK relative to the receiver's ISN, if ACK is set.
-    pub ack: Option<u32>,
-    /// Octets of data.
-    pub len: usize,
-    /// SEG.WND.
-    pub win: u16,
-    /// The MSS option, if any.
-    pub mss: Option<u16>,
-    /// synfin-tcp's state after it.
-    pub synfin_state: Option<String>,
-    /// The kernel's state after it.
-    pub kernel_state: Option<String>,
 }
 
 impl Capture {
@@ -147,106 +120,6 @@ impl Capture {
             self.isn(other).map_or(seg.ack.0, |isn| seg.ack.since(isn))
         });
         (seq, ack)
-    }
-
-    /// The segments as `--json` records.
-    pub fn records(&self) -> Vec<SegmentRecord> {
-        self.entries
-            .iter()
-            .filter_map(|e| match &e.what {
-                What::Segment(dir, seg) => {
-                    let (seq, ack) = self.relative(*dir, seg);
-                    Some(SegmentRecord {
-                        t_us: e.at_micros,
-                        dir: *dir,
-                        flags: format!("{}", seg.flags),
-                        seq,
-                        ack,
-                        len: seg.payload.len(),
-                        win: seg.window,
-                        mss: seg.mss,
-                        synfin_state: e.synfin_state.clone(),
-                        kernel_state: e.kernel_state.clone(),
-                    })
-                }
-                What::Call(..) => None,
-            })
-            .collect()
-    }
-
-    /// The one-line label of a segment: flags, relative seq and ack, data
-    /// length, and the MSS option if present.
-    pub fn label(&self, dir: Direction, seg: &Segment) -> String {
-        let (seq, ack) = self.relative(dir, seg);
-        let mut l = format!("[{}] seq={seq}", seg.flags);
-        if let Some(ack) = ack {
-            let _ = write!(l, " ack={ack}");
-        }
-        let _ = write!(l, " len={}", seg.payload.len());
-        if let Some(mss) = seg.mss {
-            let _ = write!(l, " mss={mss}");
-        }
-        l
-    }
-
-    /// The two-column diagram: time, synfin-tcp's state, the segment as an
-    /// arrow, the kernel's state. A state is printed when it changes.
-    pub fn diagram(&self) -> String {
-        const STATE_W: usize = 13;
-        let labels: Vec<String> = self
-            .entries
-            .iter()
-            .map(|e| match &e.what {
-                What::Segment(d, s) => self.label(*d, s),
-                What::Call(_, c) => c.clone(),
-            })
-            .collect();
-        let arrow_w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 8;
-        let mut out = String::new();
-        let left = format!("synfin-tcp {}", self.synfin);
-        let right = format!("kernel {}", self.kernel);
-        let _ = writeln!(
-            out,
-            "{:>9}  {left:<w$}{right}",
-            "ms",
-            w = STATE_W + 1 + arrow_w + 1
-        );
-        let (mut last_l, mut last_k) = (None, None);
-        for (e, label) in self.entries.iter().zip(&labels) {
-            let show = |cur: &Option<String>, last: &mut Option<String>| -> String {
-                let s = if cur != last {
-                    cur.clone().unwrap_or_else(|| "-".into())
-                } else {
-                    String::new()
-                };
-                last.clone_from(cur);
-                s
-            };
-            let l = show(&e.synfin_state, &mut last_l);
-            let k = show(&e.kernel_state, &mut last_k);
-            let pad = arrow_w - label.chars().count();
-            let middle = match &e.what {
-                What::Segment(Direction::ToKernel, _) => {
-                    format!("──{label} {}▶", "─".repeat(pad - 4))
-                }
-                What::Segment(Direction::FromKernel, _) => {
-                    format!("◀{} {label}──", "─".repeat(pad - 4))
-                }
-                What::Call(Side::Synfin, _) => format!("{label}{}", " ".repeat(pad)),
-                What::Call(Side::Kernel, _) => format!("{}{label}", " ".repeat(pad)),
-            };
-            let _ = writeln!(
-                out,
-                "{:>9.3}  {l:<STATE_W$} {middle} {k}",
-                e.at_micros as f64 / 1000.0
-            );
-            // Trim trailing spaces of rows without a kernel state.
-            while out.ends_with(" \n") {
-                out.truncate(out.len() - 2);
-                out.push('\n');
-            }
-        }
-        out
     }
 }
 

@@ -8,9 +8,10 @@
 
 use std::process::Command;
 
-use synfin_tcp::driver::demo::{self, Exchange, Outcome};
-use synfin_tcp::driver::endpoint::EndpointStack;
-use synfin_tcp::driver::netns::run_or_skip;
+use synfin_linux::demo::{self, Exchange, Outcome};
+use synfin_linux::driver::EndpointStack;
+use synfin_linux::sys::caps;
+use synfin_linux::sys::netns::{self, run_or_skip};
 
 /// Runs `ex` against the kernel and asserts that it passed, printing the
 /// whole report if it did not.
@@ -88,7 +89,7 @@ fn bad_arguments_exit_2_with_a_clear_message() {
 #[test]
 fn missing_capabilities_exit_2_and_say_what_is_missing() {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = synfin_tcp::driver::caps::parse_euid(&status) == Some(0);
+    let root = caps::parse_euid(&status) == Some(0);
     let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
     if !root || !setpriv {
         eprintln!(
@@ -124,9 +125,7 @@ fn missing_capabilities_exit_2_and_say_what_is_missing() {
 /// `connect` refuses to create its TUN device in the host's namespace.
 #[test]
 fn connect_refuses_the_host_namespace() {
-    if !synfin_tcp::driver::caps::missing(&synfin_tcp::driver::caps::probe()).is_empty()
-        || !synfin_tcp::driver::netns::in_host_netns()
-    {
+    if !caps::missing(&caps::probe()).is_empty() || !netns::in_host_netns() {
         eprintln!("SKIPPED connect_refuses_the_host_namespace: not root in the host namespace");
         return;
     }
@@ -141,11 +140,11 @@ fn connect_refuses_the_host_namespace() {
 #[test]
 fn kernel_demo_binary_json_reports_five_passing_exchanges() {
     let test = "kernel_demo_binary_json_reports_five_passing_exchanges";
-    let missing = synfin_tcp::driver::caps::missing(&synfin_tcp::driver::caps::probe());
+    let missing = caps::missing(&caps::probe());
     if !missing.is_empty() {
-        let why = synfin_tcp::driver::caps::message("demo", &missing);
+        let why = caps::message("demo", &missing);
         assert!(
-            !synfin_tcp::driver::netns::netns_required(),
+            !netns::netns_required(),
             "{test}: {why} (SYNFIN_REQUIRE_NETNS=1 is set)"
         );
         eprintln!("SKIPPED {test}: {why}");
@@ -193,7 +192,7 @@ fn in_empty_netns(test: &str, f: impl FnOnce() + Send + 'static) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::fs::read_to_string("/proc/thread-self/net/dev")
             .unwrap()
-            .contains(synfin_tcp::driver::netns::TUN_NAME)
+            .contains(netns::TUN_NAME)
         {
             assert!(
                 std::time::Instant::now() < deadline,
@@ -345,9 +344,8 @@ fn kernel_cli_connect_talks_to_a_kernel_listener() {
 /// and the loop spends that second asleep.
 #[test]
 fn kernel_driver_sleeps_until_the_retransmission_timeout() {
-    use synfin_tcp::driver::capture::Direction;
-    use synfin_tcp::driver::stack::Stack;
-    use synfin_tcp::driver::tun::{Driver, Observer, TunIo};
+    use synfin_linux::driver::{Direction, Driver, Observer, Stack};
+    use synfin_linux::sys::tun::TunIo;
     use synfin_tcp::time::Instant;
     use synfin_tcp::wire::{Flags, Segment};
 

@@ -5,16 +5,17 @@
 //! closes synfin-tcp's side; the command ends when the connection is
 //! CLOSED (or in TIME-WAIT, which it leaves to the namespace to forget).
 
+mod tracer;
+
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsFd;
 
-use super::capture::Direction;
-use super::netns::{self, Net};
-use super::stack::Stack;
-use super::tun::{Driver, Observer, TunIo};
-use crate::seq::SeqNum;
-use crate::wire::{Flags, Segment};
+use crate::driver::{Driver, Stack};
+use crate::sys::netns::{self, Net};
+use crate::sys::tun::TunIo;
+
+use tracer::Tracer;
 
 /// Why `connect` or `listen` stopped.
 #[derive(Debug)]
@@ -46,55 +47,6 @@ pub fn check_remote(remote: SocketAddrV4) -> Result<(), String> {
         return Err(format!("{remote}: port 0 is not a port to connect to"));
     }
     Ok(())
-}
-
-/// Traces segments and state changes on standard error.
-struct Tracer {
-    local: SocketAddrV4,
-    remote: Option<SocketAddrV4>,
-    last: Option<&'static str>,
-    /// The ISNs learned from each side's SYN, to print relative numbers
-    /// (synfin-tcp's, the peer's).
-    isn: (Option<SeqNum>, Option<SeqNum>),
-}
-
-impl Tracer {
-    fn state<S: Stack>(&mut self, stack: &S) {
-        let Some(remote) = self.remote else { return };
-        let now = stack.state_of(self.local, remote);
-        if now != self.last {
-            eprintln!("synfin-tcp: {}", now.unwrap_or("CLOSED"));
-            self.last = now;
-        }
-    }
-}
-
-impl<S: Stack> Observer<S> for Tracer {
-    fn segment(&mut self, stack: &S, dir: Direction, seg: &Segment) {
-        if seg.dst == self.local && self.remote.is_none() {
-            self.remote = Some(seg.src);
-        }
-        let arrow = match dir {
-            Direction::ToKernel => "->",
-            Direction::FromKernel => "<-",
-        };
-        let (own, other) = match dir {
-            Direction::ToKernel => (&mut self.isn.0, self.isn.1),
-            Direction::FromKernel => (&mut self.isn.1, self.isn.0),
-        };
-        if seg.flags.contains(Flags::SYN) && own.is_none() {
-            *own = Some(seg.seq);
-        }
-        // Relative to each side's ISN, as in the demo's diagrams.
-        let rel = |n: SeqNum, isn: Option<SeqNum>| isn.map_or(n.0, |i| n.since(i));
-        let mut line = format!("  {arrow} [{}] seq={}", seg.flags, rel(seg.seq, *own));
-        if seg.flags.contains(Flags::ACK) {
-            line.push_str(&format!(" ack={}", rel(seg.ack, other)));
-        }
-        line.push_str(&format!(" win={} len={}", seg.window, seg.payload.len()));
-        eprintln!("{line}");
-        self.state(stack);
-    }
 }
 
 fn conn_err(what: &str) -> impl Fn(io::Error) -> Failure + '_ {

@@ -6,8 +6,8 @@
 
 use std::net::{SocketAddrV4, TcpListener};
 
-use synfin_tcp::driver::diag::{KernelState, SockDiag};
-use synfin_tcp::driver::netns::{self, run_or_skip, KERNEL_IP};
+use synfin_linux::sys::netns::{self, run_or_skip, KERNEL_IP};
+use synfin_linux::sys::sock_diag::{KernelState, SockDiag};
 
 #[test]
 fn kernel_netns_is_private_and_configured() {
@@ -45,7 +45,7 @@ fn kernel_sock_diag_sees_a_listener() {
 
 #[test]
 fn kernel_answers_a_syn_over_the_tun() {
-    use synfin_tcp::driver::tun::TunIo;
+    use synfin_linux::sys::tun::TunIo;
     use synfin_tcp::seq::SeqNum;
     use synfin_tcp::wire::{Flags, Segment};
     run_or_skip("kernel_answers_a_syn_over_the_tun", |net| {

@@ -4,16 +4,17 @@
 //! Exit status: 0 success, 1 an exchange did not behave as RFC 9293 says
 //! (or a connection failed), 2 bad usage or a missing capability.
 
-// A driver on wall-clock time: it reports how long the demo took.
-#![allow(clippy::disallowed_methods)]
-
 use std::net::SocketAddrV4;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 #[cfg(target_os = "linux")]
-use synfin_tcp::driver::{caps, demo, interactive, netns};
+use synfin_linux::driver::EndpointStack;
+#[cfg(target_os = "linux")]
+use synfin_linux::sys::{caps, netns};
+#[cfg(target_os = "linux")]
+use synfin_linux::{bench, demo, interactive};
 
 const AFTER_HELP: &str = "\
 Requirements: Linux, root (CAP_SYS_ADMIN and CAP_NET_ADMIN) and /dev/net/tun.
@@ -148,8 +149,8 @@ fn run(cli: Cli) -> ExitCode {
 
 /// The stack the binary runs: the synfin-tcp endpoint with an RFC 6528 ISN.
 #[cfg(target_os = "linux")]
-fn stack() -> synfin_tcp::driver::endpoint::EndpointStack {
-    synfin_tcp::driver::endpoint::EndpointStack::new()
+fn stack() -> EndpointStack {
+    EndpointStack::new()
 }
 
 #[cfg(target_os = "linux")]
@@ -216,7 +217,7 @@ fn run_demo(json: bool, only: Vec<demo::Exchange>) -> ExitCode {
 
 #[cfg(target_os = "linux")]
 fn run_bench(n: usize, json: bool) -> ExitCode {
-    match netns::in_private_netns(move |net| demo::bench_in(net, stack(), n)) {
+    match netns::in_private_netns(move |net| bench::bench_in(net, stack(), n)) {
         Err(e) => setup_failure("bench", &e),
         Ok(Err(e)) => {
             eprintln!("synfin-tcp bench: {e}");
