@@ -16,7 +16,8 @@ use synfin_conformance::kernel::replay::{Allowance, SetupError};
 use synfin_conformance::kernel::syn::{self, SynSettings};
 use synfin_conformance::kernel::{self, EndEarly, Options, Verdict, KERNEL_DEVIATIONS};
 use synfin_conformance::replay;
-use synfin_tcp::driver::netns::{netns_required, REQUIRE_ENV};
+use synfin_linux::sys::caps;
+use synfin_linux::sys::netns::{netns_required, REQUIRE_ENV};
 
 /// Prints past the test harness's output capture, so a skip is seen.
 macro_rules! skipped {
@@ -231,7 +232,7 @@ fn unknown_target_exits_2_listing_the_valid_ones() {
 fn kernel_target_without_capabilities_exits_2() {
     let test = "kernel_target_without_capabilities_exits_2";
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let root = synfin_tcp::driver::caps::parse_euid(&status) == Some(0);
+    let root = caps::parse_euid(&status) == Some(0);
     if !root || Command::new("setpriv").arg("--version").output().is_err() {
         skipped!("SKIPPED {test}: needs root and setpriv");
         return;

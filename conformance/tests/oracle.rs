@@ -20,7 +20,7 @@
 //! without any error in either side, so the oracle could not tell a finding
 //! from a budget overrun. Each schedule therefore runs in the world of one
 //! committed manifest, under its budgets, following the model's rules
-//! (model/src/system.rs `Sys::actions`, design.md):
+//! (model/src/system.rs `Sys::actions`):
 //!
 //! - B listens; A connects, and B too if `b_connects` (simultaneous open);
 //!   OPEN only from CLOSED with no timer, `opens` times per host, and a
@@ -591,12 +591,10 @@ fn play(m: &Model, steps: &[&str]) -> Result<Vec<String>, String> {
     Ok(keys)
 }
 
-/// The first finding of this oracle, against the manifests before commit
-/// 26e1b3b: in a simultaneous open, a SYN,ACK repeating the peer's SYN took
-/// synfin-tcp from SYN-RECEIVED to ESTABLISHED, a transition the model did
-/// not have (it ACKed and stayed). The model's owner ruled for Figure 7 and
-/// changed the model; this minimal schedule pins the ruling in every
-/// default world.
+/// In a simultaneous open, a SYN,ACK repeating the peer's SYN takes
+/// synfin-tcp from SYN-RECEIVED to ESTABLISHED, as RFC 9293 Figure 7 has
+/// it, and the model has that step too. This minimal schedule keeps the two
+/// agreeing in every default world.
 #[test]
 fn simultaneous_open_synack_is_now_a_model_step() {
     WORLDS.with(|ws| {

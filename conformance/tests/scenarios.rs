@@ -12,7 +12,7 @@ use synfin_conformance::replay::{load, replay_one, ISN_BASES};
 use synfin_conformance::target::{ConformanceTarget, ImplTarget};
 use synfin_conformance::trace::{HostObs, Step, Trace};
 
-/// design.md's scenarios, in `synfin list` order.
+/// The model's named scenarios, in `synfin list` order.
 const SCENARIOS: [&str; 10] = [
     "three-way-handshake",
     "four-way-teardown",

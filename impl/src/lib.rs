@@ -16,15 +16,16 @@
 //!   duplicates, reorders and delays segments, from a seed.
 //!
 //! The core never reads a clock, performs I/O or draws global randomness:
-//! every input takes `now`, outputs are pulled.
+//! every input takes `now`, outputs are pulled. What runs it on real time
+//! over a real network (a Linux TUN device, with the kernel's TCP as the
+//! peer) is the `synfin-linux` crate.
 #![forbid(unsafe_code)]
-// No clock, sleep or global randomness in the library (see impl/clippy.toml);
-// drivers allow it locally.
+// No clock, sleep or global randomness anywhere in the library (see
+// impl/clippy.toml), and no exceptions.
 #![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 #![warn(missing_docs)]
 
 pub mod conn;
-pub mod driver;
 pub mod endpoint;
 pub mod isn;
 pub mod seq;

@@ -20,7 +20,7 @@ pub enum Expectation {
 
 /// A named property: statement, RFC reference, and its predicate.
 pub struct Prop {
-    /// Stable name, as in design.md.
+    /// Stable name: what `synfin check` reports and tests refer to.
     pub name: &'static str,
     /// Always or sometimes.
     pub expectation: Expectation,

@@ -3,7 +3,7 @@
 //! # How a trace is played
 //!
 //! Each replay runs in a private network namespace (one per worker, made by
-//! `synfin_tcp::driver::netns`) with a TUN device: the kernel is
+//! [`synfin_linux::sys::netns`]) with a TUN device: the kernel is
 //! `10.0.0.1`, the harness `10.0.0.2` behind the device, on a fresh pair
 //! of ports per replay. The kernel plays one model host, the harness the
 //! other:
@@ -29,9 +29,9 @@
 //!   `close(2)`. What it emits is read from the device, made relative to
 //!   its ISN, learned from its first SYN or SYN,ACK of each incarnation
 //!   (the trace's ISS for that host is mapped onto it). Its state and timer
-//!   come from sock_diag ([`diag`]); its events from the socket (accept,
-//!   connect completion, `read` = 0, `SO_ERROR`), and `closed` when its TCB
-//!   is gone without an error.
+//!   come from sock_diag ([`synfin_linux::sys::sock_diag`]); its events
+//!   from the socket (accept, connect completion, `read` = 0, `SO_ERROR`),
+//!   and `closed` when its TCB is gone without an error.
 //! - **Comparison**: only the kernel's host, every field, with the timer
 //!   rule of [`replay::compare`]. The first difference stops the replay and
 //!   is either a named deviation ([`replay::KERNEL_DEVIATIONS`]) or an
@@ -70,7 +70,6 @@
 //! [`syn`] checks the kernel's SYN retransmission schedule on its own, in
 //! real time, against the RFC 6298 doubling the model uses.
 
-pub mod diag;
 pub mod replay;
 pub mod report;
 pub mod syn;

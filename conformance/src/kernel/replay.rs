@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use synfin_tcp::driver::netns::{self, NetnsError};
+use synfin_linux::sys::netns::{self, NetnsError};
 
 use super::target::{EndEarly, KernelTarget};
 use crate::replay::{describe, Loaded, ISN_BASES};

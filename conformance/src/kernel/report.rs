@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use synfin_tcp::driver::caps;
+use synfin_linux::sys::caps;
 
 use super::replay::{replay_all, Allowance, Options, Summary, Verdict, KERNEL_DEVIATIONS};
 use super::syn::{default_checks, run_check, SynCheck};

@@ -10,8 +10,9 @@
 
 use std::time::Duration;
 
-use synfin_tcp::driver::kernel as ksock;
-use synfin_tcp::driver::netns;
+use synfin_linux::sys::netns;
+use synfin_linux::sys::socket as ksock;
+use synfin_linux::sys::tun::TunIo;
 use synfin_tcp::wire::Flags;
 
 use super::replay::SetupError;
@@ -122,7 +123,7 @@ pub fn measure(s: SynSettings) -> Result<SynMeasurement, SetupError> {
         )?;
         let kaddr = std::net::SocketAddrV4::new(net.kernel_ip, 20000);
         let haddr = std::net::SocketAddrV4::new(net.local_ip, 40000);
-        let mut io = synfin_tcp::driver::tun::TunIo::new(net.tun)?;
+        let mut io = TunIo::new(net.tun)?;
         let start = io.now();
         let stream = ksock::connect_from(Some(kaddr), haddr)?;
         let mut m = SynMeasurement {

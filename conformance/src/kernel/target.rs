@@ -7,15 +7,14 @@ use std::net::{SocketAddrV4, TcpListener, TcpStream};
 use std::time::Duration;
 
 use nix::sys::socket::{setsockopt, sockopt};
-use synfin_tcp::driver::diag::KernelState;
-use synfin_tcp::driver::kernel as ksock;
-use synfin_tcp::driver::netns::Net;
-use synfin_tcp::driver::tun::TunIo;
+use synfin_linux::sys::netns::Net;
+use synfin_linux::sys::sock_diag::{KernelSocket, KernelState, SockDiag, TimerKind};
+use synfin_linux::sys::socket as ksock;
+use synfin_linux::sys::tun::TunIo;
 use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
 use synfin_tcp::wire::{Flags, Segment};
 
-use super::diag::{ConnInfo, Diag, TimerKind};
 use crate::target::ConformanceTarget;
 use crate::trace::{HostObs, TSeg, TraceConfig};
 
@@ -45,7 +44,7 @@ impl std::fmt::Display for EndEarly {
 }
 
 /// The per-namespace sysctls a trace's configuration asks for, on top of
-/// the deterministic ones `synfin_tcp::driver::netns` writes.
+/// the deterministic ones [`synfin_linux::sys::netns`] writes.
 fn trace_sysctls(cfg: &TraceConfig) -> Vec<(&'static str, String)> {
     let retries = u32::from(cfg.retries).max(1);
     let rto_us = u64::from(cfg.rto) * cfg.tick_seconds * 1_000_000;
@@ -78,7 +77,7 @@ fn slack(ms: u32) -> Duration {
 /// other host. Build it on the namespace's thread with [`KernelTarget::new`].
 pub struct KernelTarget {
     io: TunIo,
-    diag: Diag,
+    diag: SockDiag,
     role: usize,
     next_port: u16,
     kaddr: SocketAddrV4,
@@ -128,7 +127,7 @@ impl KernelTarget {
     pub fn new(net: Net) -> io::Result<KernelTarget> {
         quickack_route()?;
         let io = TunIo::new(net.tun)?;
-        let diag = Diag::new()?;
+        let diag = SockDiag::new()?;
         Ok(KernelTarget {
             io,
             diag,
@@ -241,7 +240,7 @@ impl KernelTarget {
         self.emitted.push(seg);
     }
 
-    fn info(&mut self) -> Option<ConnInfo> {
+    fn info(&mut self) -> Option<KernelSocket> {
         self.diag.lookup(self.kaddr, self.haddr).ok().flatten()
     }
 
@@ -249,7 +248,7 @@ impl KernelTarget {
     /// the kernel has let the connection go. close(2) releases the socket at
     /// once unless another reference to the descriptor exists (as it does
     /// for a moment in a child that any thread of this process forks, until
-    /// it execs); a defensive wait, not seen to matter in a fork-storm test.
+    /// it execs): a defensive wait.
     fn wait_released(&mut self) {
         let until = std::time::Instant::now() + Duration::from_millis(100);
         while self.info().is_some() && std::time::Instant::now() < until {
@@ -314,7 +313,7 @@ impl KernelTarget {
 
     /// The kernel host's state: the connection's, else LISTEN while the
     /// listener is open, else CLOSED.
-    fn state(&mut self) -> (&'static str, Option<ConnInfo>) {
+    fn state(&mut self) -> (&'static str, Option<KernelSocket>) {
         match self.info() {
             Some(i) => (i.state.name(), Some(i)),
             None if self.listener.is_some() => (KernelState::Listen.name(), None),
@@ -458,7 +457,7 @@ fn error_event(e: &io::Error) -> String {
 /// Turns delayed ACKs off on the namespace's route to the harness
 /// (`quickack 1`, RTAX_QUICKACK), with iproute2 in this thread's namespace.
 fn quickack_route() -> io::Result<()> {
-    use synfin_tcp::driver::netns::{KERNEL_IP, PREFIX_LEN, TUN_NAME};
+    use synfin_linux::sys::netns::{KERNEL_IP, PREFIX_LEN, TUN_NAME};
     let net = format!(
         "{}/{PREFIX_LEN}",
         std::net::Ipv4Addr::from(u32::from(KERNEL_IP) & (u32::MAX << (32 - PREFIX_LEN)))

@@ -32,8 +32,7 @@
 //! - In SYN-RECEIVED, the reply to an unacceptable segment (a retransmitted
 //!   SYN, say) is the ACK §3.10.7.4 names, `<SEQ=SND.NXT><ACK=RCV.NXT>
 //!   <CTL=ACK>`, as in every other state; the SYN,ACK itself is resent by
-//!   the retransmission timer (conformance replay found the earlier SYN,ACK
-//!   reply against the RFC text).
+//!   the retransmission timer.
 //! - An out-of-order FIN (above RCV.NXT, no text) is acknowledged like
 //!   out-of-order text (RFC 5681 §4.2: an immediate duplicate ACK).
 //! - TIME-WAIT restart: a retransmitted FIN (its FIN is the one already

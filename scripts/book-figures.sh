@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Regenerate every figure and command output the book shows, from the
+# programs themselves, into docs/src/generated/. Nothing there is typed by
+# hand: change the program, run this, commit the result.
+#
+#   scripts/book-figures.sh            # regenerate
+#   scripts/book-figures.sh --check    # regenerate, then fail if anything changed
+#                                      # (what .ci/run does: the book cannot go stale)
+#
+# Needs python3 (the tables are made from `synfin list --json`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+check=0
+case "${1:-}" in
+  --check) check=1 ;;
+  "") ;;
+  *) echo "usage: scripts/book-figures.sh [--check]" >&2; exit 2 ;;
+esac
+command -v python3 >/dev/null || { echo "book-figures: python3 is needed" >&2; exit 2; }
+
+cargo build -q --release -p synfin-model
+synfin=${CARGO_TARGET_DIR:-target}/release/synfin
+out=docs/src/generated
+rm -rf "$out"
+mkdir -p "$out"
+
+# Tables of what the model knows, from its own list.
+"$synfin" list --json | python3 scripts/list-tables.py "$out"
+
+# The quick check, without its timings (they differ from run to run).
+"$synfin" check --preset quick \
+  | sed -E 's/, [0-9.]+ s \(\+[0-9.]+ s for shortest paths\)//' >"$out/check-quick.txt"
+
+# Every scenario and every variant, as text and as SVG.
+while read -r s; do
+  "$synfin" show "$s" >"$out/show-$s.txt"
+  "$synfin" show "$s" --format svg >"$out/show-$s.svg"
+done <"$out/scenario-names.txt"
+while read -r v; do
+  "$synfin" explain "$v" >"$out/explain-$v.txt"
+  "$synfin" explain "$v" --format svg >"$out/explain-$v.svg"
+done <"$out/variant-names.txt"
+"$synfin" show three-way-handshake --format mermaid >"$out/show-three-way-handshake.mmd"
+
+# Help texts, as a user sees them.
+"$synfin" --help >"$out/help-synfin.txt"
+for cmd in check show explain explore export list; do
+  "$synfin" "$cmd" --help >"$out/help-synfin-$cmd.txt"
+done
+
+if [ "$check" = 1 ]; then
+  if [ -n "$(git status --porcelain -- "$out")" ]; then
+    git status --short -- "$out" >&2
+    git --no-pager diff --stat -- "$out" >&2
+    echo "book-figures: docs/src/generated/ is stale; run scripts/book-figures.sh and commit" >&2
+    exit 1
+  fi
+  echo "book-figures: docs/src/generated/ is up to date"
+fi

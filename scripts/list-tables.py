@@ -1,0 +1,41 @@
+"""Markdown tables of what the model knows, from `synfin list --json` on stdin.
+
+Usage: synfin list --json | python3 scripts/list-tables.py OUT_DIR
+Writes OUT_DIR/{properties,scenarios,variants,presets,profiles}.md and the
+scenario and variant names, one per line, for scripts/book-figures.sh.
+"""
+import json
+import sys
+
+
+def table(path, header, rows):
+    with open(path, "w") as f:
+        f.write("| " + " | ".join(header) + " |\n")
+        f.write("|" + "---|" * len(header) + "\n")
+        for row in rows:
+            f.write("| " + " | ".join(row) + " |\n")
+
+
+def code(name):
+    return "`" + name + "`"
+
+
+def main():
+    out = sys.argv[1]
+    d = json.load(sys.stdin)
+    table(f"{out}/properties.md", ["property", "statement", "RFC"],
+          [[code(p["name"]), p["statement"], p["reference"]] for p in d["properties"]])
+    table(f"{out}/scenarios.md", ["scenario", "what is reached", "RFC"],
+          [[code(p["name"]), p["statement"], p["reference"]] for p in d["scenarios"]])
+    table(f"{out}/variants.md", ["variant", "the change", "must break"],
+          [[code(v["name"]), v["change"], code(v["breaks"])] for v in d["variants"]])
+    table(f"{out}/presets.md", ["preset", "world"],
+          [[code(p["name"]), p["about"]] for p in d["presets"]])
+    table(f"{out}/profiles.md", ["profile", "endpoints follow"],
+          [[code(p["name"]), p["about"]] for p in d["profiles"]])
+    for key in ("scenarios", "variants"):
+        with open(f"{out}/{key[:-1]}-names.txt", "w") as f:
+            f.write("".join(p["name"] + "\n" for p in d[key]))
+
+
+main()
