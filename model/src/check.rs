@@ -1,7 +1,6 @@
 //! `synfin check`: stateright's DFS on all cores for verdicts and state
 //! counts, then [`crate::search`] for the shortest path to each discovery
-//! (stateright 0.31 overwrites discoveries with longer paths; see
-//! stateright-notes.md §1.6).
+//! (stateright 0.31 overwrites a discovery's path with later, longer ones).
 //!
 //! ```
 //! use synfin_model::{check, Config, Preset, Profile};

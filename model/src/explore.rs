@@ -1,7 +1,6 @@
 //! `synfin explore`: the stateright Explorer with our sequence diagrams.
 //!
-//! Three things stateright 0.31's `serve` does not do by itself
-//! (stateright-notes.md §3): it panics when the port is taken, so we bind
+//! Three things stateright 0.31's `serve` does not do by itself: it panics when the port is taken, so we bind
 //! and release it first; it checks nothing until `POST /.runtocompletion`,
 //! so a thread posts that once the server answers; and its discoveries are
 //! not shortest, so we print deep links (`/#/steps/0/i/j/...`, the initial

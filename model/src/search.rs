@@ -1,10 +1,11 @@
 //! Breadth-first searches of the system for the shortest path to a state
 //! that violates a safety property or shows a scenario.
 //!
-//! Stateright 0.31 overwrites a discovery with later, longer paths
-//! (stateright-notes.md §1.6), so every path `synfin` prints or exports is
-//! found here instead: an exact breadth-first search in the system's
-//! deterministic action order, so every run finds the same path.
+//! Stateright 0.31 keeps evaluating a property after its first discovery
+//! and overwrites the stored path with later ones, which are often longer,
+//! so every path `synfin` prints or exports is found here instead: an exact
+//! breadth-first search in the system's deterministic action order, so
+//! every run finds the same path.
 //!
 //! ```
 //! use synfin_model::{search, Config, Preset, Profile};

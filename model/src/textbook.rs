@@ -7,7 +7,7 @@
 //! Both are paths of the model. A [`Shape`] says what the figure's path
 //! does as [`Milestone`]s, predicates on a step that the path must pass in
 //! order (other steps may come between them), the last one at its last
-//! step. [`search`] finds the shortest such path by breadth-first search of
+//! step. [`search()`] finds the shortest such path by breadth-first search of
 //! the model's states paired with the number of milestones passed, so the
 //! path is found, not written by hand, and it is a path of the same model
 //! every other command checks.

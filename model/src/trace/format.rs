@@ -2,7 +2,8 @@
 //! serialize from, and how the model's segments, configuration and budgets
 //! are written in them. Sequence numbers are relative to each host's ISN
 //! base (A counts from 0, B from 100 in the model), so a replayer can map
-//! them onto any base. `conformance/TRACE-FORMAT.md` documents the format;
+//! them onto any base. The book's trace-format chapter
+//! (`docs/src/conformance/trace-format.md`) documents the format;
 //! `synfin-conformance` reads it with its own types (the two crates share
 //! the format, not code), so a change here is a change of format.
 
@@ -64,7 +65,7 @@ pub struct Step {
     pub tick: u32,
     /// What happens.
     pub input: Input,
-    /// The model transition this step takes (see [`transition_key`]), if
+    /// The model transition this step takes (see [`super::transition_key`]), if
     /// an endpoint acts.
     pub key: Option<String>,
     /// Host A after the step.
@@ -124,7 +125,7 @@ pub struct HostObs {
     /// `reset`, `refused`, `timed-out`, `closed`.
     pub events: Vec<String>,
     /// The TCB's sequence variables, where the host has a TCB whose
-    /// variables mean something (see [`tcb_obs`]); absent otherwise.
+    /// variables mean something (see [`super::tcb_obs`]); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tcb: Option<TcbObs>,
 }

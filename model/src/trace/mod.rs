@@ -7,10 +7,10 @@
 //! state, ISS, timer, the segments it emitted, bytes delivered, end of
 //! stream and application events. One noun per module:
 //!
-//! - [`format`]: the types a trace serializes from (the format itself);
+//! - [`mod@format`]: the types a trace serializes from (the format itself);
 //! - [`observe`]: what a step shows, and [`record`] a path as a trace;
 //! - [`paths`]: which paths to export (depth, random, cover, scenarios);
-//! - [`write`]: the files.
+//! - [`mod@write`]: the files.
 //!
 //! ```
 //! use synfin_model::{trace, Config, Preset, Profile};

@@ -17,7 +17,7 @@ use crate::{progress, usage};
 /// action (an application call, a segment delivered, lost, duplicated or
 /// delayed, a timer, a tick) with what each endpoint looks like after it.
 /// `synfin-conform replay DIR` replays a directory of them against
-/// synfin-tcp; conformance/TRACE-FORMAT.md documents the format. Choose
+/// synfin-tcp; the book's trace-format chapter documents the format. Choose
 /// exactly one of --depth, --cover, --random and --scenarios. Prints one
 /// line: how many traces and steps were written where.
 #[derive(clap::Args, Debug)]
@@ -55,7 +55,7 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = positive)]
     random: Option<usize>,
     /// The example of each scenario that `synfin show` draws, one file per
-    /// scenario, named <scenario>.json.
+    /// scenario, named after it (three-way-handshake.json, ...).
     #[arg(long)]
     scenarios: bool,
     /// Seed of the random walks (with --random).
