@@ -6,7 +6,7 @@
 //! the time left:
 //!
 //! ```text
-//! ⠙ [#######>------------] 12,016,325/32,163,694 states, 201,533/s, depth 58, 59s, ETA 1m 40s
+//! ⠤ [#########>----------] 16,016,347/32,163,694 states, 957,465/s, depth 62, 17s, ETA 17s
 //! ```
 //!
 //! Anything else gets a spinner with the same counts and no estimate.
