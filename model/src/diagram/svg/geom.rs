@@ -128,6 +128,14 @@ impl Quad {
     }
 }
 
+/// The segments `a`-`b` and `c`-`d` meet (touching counts).
+pub fn segments_meet(a: P, b: P, c: P, d: P) -> bool {
+    let side = |p: P, q: P, r: P| (q - p).perp().dot(r - p);
+    let (d1, d2) = (side(c, d, a), side(c, d, b));
+    let (d3, d4) = (side(a, b, c), side(a, b, d));
+    d1 * d2 <= 0.0 && d3 * d4 <= 0.0 && !(d1 == 0.0 && d2 == 0.0)
+}
+
 /// Some edge normal of either convex polygon separates them (a segment is a
 /// polygon of two points).
 fn separated(s: &[P], t: &[P]) -> bool {
@@ -171,6 +179,28 @@ mod tests {
         let d = Quad::turned(p(18.0, 18.0), 45.0, -5.0, -5.0, 5.0, 5.0);
         assert!(!a.overlaps(&d));
         assert!(a.grow(5.0).overlaps(&d));
+    }
+
+    #[test]
+    fn segments_meet_when_they_cross() {
+        assert!(segments_meet(
+            p(0.0, 0.0),
+            p(10.0, 10.0),
+            p(0.0, 10.0),
+            p(10.0, 0.0)
+        ));
+        assert!(!segments_meet(
+            p(0.0, 0.0),
+            p(4.0, 4.0),
+            p(0.0, 10.0),
+            p(10.0, 0.0)
+        ));
+        assert!(!segments_meet(
+            p(0.0, 0.0),
+            p(10.0, 0.0),
+            p(0.0, 1.0),
+            p(10.0, 1.0)
+        ));
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //! is no wider than the boxes placed here. [`Scene::collisions`] checks a
 //! finished scene.
 
-use super::geom::{p, Quad, P};
+use super::geom::{p, segments_meet, Quad, P};
 use crate::diagram::{label, Event, Trace, Tracked};
 
 /// Advance of one monospace character, in em. DejaVu Sans Mono, Menlo,
@@ -48,8 +48,9 @@ const ROW: f64 = 36.0;
 const NOTE: f64 = 15.0;
 /// Least gap between two boxes.
 const PAD: f64 = 3.0;
-/// Gap between a label and its own arrow.
-const GAP: f64 = 3.0;
+/// Gap between a label and its own arrow: more than half an arrowhead's
+/// width, so a label may run past its arrow's tip.
+const GAP: f64 = 4.5;
 /// Least gap between a label and any other arrow or line.
 const CLEAR: f64 = 6.0;
 /// Labels keep this far from the lifelines, clear of arrowheads and dots.
@@ -560,6 +561,9 @@ struct Knobs {
     mid: f64,
     /// How each copy's label is drawn.
     level: Vec<Level>,
+    /// Rows whose call or timer is written in its host's column outside
+    /// the lifelines rather than inside beside its dot.
+    outside: Vec<usize>,
     /// Take the least crowded spot when none is clear.
     force: bool,
 }
@@ -574,20 +578,25 @@ pub fn layout(trace: &Trace) -> Scene {
         extra: vec![0.0; rows + 1],
         mid: base,
         level: vec![Level::Line; copies.len()],
+        outside: Vec::new(),
         force: false,
     };
     // How often each copy's rows were made taller.
     let mut grown = vec![0; copies.len()];
     for attempt in 1.. {
-        let (scene, failed) = attempt_layout(trace, &copies, &knobs);
+        let (scene, failed, calls) = attempt_layout(trace, &copies, &knobs);
         if std::env::var_os("SYNFIN_LAYOUT_DEBUG").is_some() {
             eprintln!(
-                "attempt {attempt}: mid {} failed {failed:?} levels {:?}",
+                "attempt {attempt}: mid {} failed {failed:?} calls {calls:?} levels {:?}",
                 knobs.mid, knobs.level
             );
         }
-        if failed.is_empty() || knobs.force {
+        if (failed.is_empty() && calls.is_empty()) || knobs.force {
             return scene;
+        }
+        if !calls.is_empty() {
+            knobs.outside.extend(calls);
+            continue;
         }
         // First more room between the lifelines, then taller rows, then
         // other ways of drawing the labels that do not fit.
@@ -612,7 +621,13 @@ pub fn layout(trace: &Trace) -> Scene {
     unreachable!()
 }
 
-fn attempt_layout(trace: &Trace, copies: &[Copy], knobs: &Knobs) -> (Scene, Vec<usize>) {
+/// One layout with `knobs`: the scene, the copies whose labels found no
+/// clear spot, and the rows whose call found no clear spot inside.
+fn attempt_layout(
+    trace: &Trace,
+    copies: &[Copy],
+    knobs: &Knobs,
+) -> (Scene, Vec<usize>, Vec<usize>) {
     let rows = trace.rows.len();
     let mut texts: Vec<RowText> = vec![RowText::default(); rows];
     for row in &trace.rows {
@@ -624,7 +639,9 @@ fn attempt_layout(trace: &Trace, copies: &[Copy], knobs: &Knobs) -> (Scene, Vec<
                 .push(("violated here".to_string(), colour::LOST, true));
         }
         match &row.event {
-            Event::Local { host, what } => rt.calls[*host & 1] = Some(what.clone()),
+            Event::Local { host, what } if knobs.outside.contains(&row.step) => {
+                rt.calls[*host & 1] = Some(what.clone());
+            }
             Event::Tick => rt.notes.push(("tick".to_string(), colour::QUIET, false)),
             Event::Delay(t) => {
                 rt.notes
@@ -727,6 +744,8 @@ fn attempt_layout(trace: &Trace, copies: &[Copy], knobs: &Knobs) -> (Scene, Vec<
                 let mut t = Text::new(p(x, base), anchor, what.clone(), colour::CALL);
                 t.italic = true;
                 scene.texts.push(t);
+            }
+            if matches!(row.event, Event::Local { host, .. } if host & 1 == h) {
                 scene.icons.push(Icon {
                     mark: Mark::Dot,
                     at: p(if h == 0 { cols.xa } else { cols.xb }, y),
@@ -855,11 +874,56 @@ fn attempt_layout(trace: &Trace, copies: &[Copy], knobs: &Knobs) -> (Scene, Vec<
         shafts.push((a, b));
     }
 
+    let mut boxes: Vec<Quad> = scene.texts.iter().map(Text::quad).collect();
+    boxes.extend(scene.icons.iter().map(Icon::quad));
+
+    // Calls and timers beside their dots, inside the lifelines.
+    let mut calls = Vec::new();
+    for row in &trace.rows {
+        let Event::Local { host, what } = &row.event else {
+            continue;
+        };
+        if knobs.outside.contains(&row.step) {
+            continue;
+        }
+        let h = host & 1;
+        let y = ys[row.step];
+        let spot = [
+            (9.0, -9.0),
+            (9.0, 16.0),
+            (26.0, -9.0),
+            (26.0, 16.0),
+            (44.0, -9.0),
+        ]
+        .into_iter()
+        .map(|(dx, dy)| {
+            let (x, anchor) = if h == 0 {
+                (cols.xa + dx, Anchor::Start)
+            } else {
+                (cols.xb - dx, Anchor::End)
+            };
+            let mut t = Text::new(p(x, y + dy), anchor, what.clone(), colour::CALL);
+            t.italic = true;
+            t
+        })
+        .find(|t| {
+            let q = t.quad();
+            let (padded, clear) = (q.grow(PAD), q.grow(CLEAR));
+            !boxes.iter().any(|r| padded.overlaps(r))
+                && !strokes.iter().any(|&(a, b, _)| clear.crosses(a, b))
+        });
+        match spot {
+            Some(t) => {
+                boxes.push(t.quad());
+                scene.texts.push(t);
+            }
+            None => calls.push(row.step),
+        }
+    }
+
     // Labels, in the order the arrows end.
     let area = (cols.xa + INSET, cols.xb - INSET, TOP - 20.0, bottom);
     let mut failed = Vec::new();
-    let mut boxes: Vec<Quad> = scene.texts.iter().map(Text::quad).collect();
-    boxes.extend(scene.icons.iter().map(Icon::quad));
     for (i, c) in copies.iter().enumerate() {
         let level = knobs.level[i];
         let lines = c.lines(level);
@@ -908,66 +972,82 @@ fn attempt_layout(trace: &Trace, copies: &[Copy], knobs: &Knobs) -> (Scene, Vec<
         }
     }
 
-    // Legend.
+    // Legend: a sample arrow, its badge, what it means.
     let mut y = bottom + 26.0;
     let legend = legend(copies);
     if !legend.is_empty() {
         let mut x = MARGIN;
-        for (kind, what) in legend {
-            let w = 48.0 + width(what, FONT);
+        for (kind, badge, what) in legend {
+            let w = 36.0 + badge_width(badge) + 6.0 + width(what, FONT);
             if x + w > cols.width - MARGIN && x > MARGIN {
                 x = MARGIN;
-                y += 22.0;
+                y += 24.0;
             }
             sample(&mut scene, kind, p(x, y));
+            let at = p(x + 36.0, y + 4.0);
+            scene.badges.push(Badge {
+                at,
+                turn: 0.0,
+                word: badge,
+                fill: legend_colour(kind),
+            });
             scene.texts.push(Text::new(
-                p(x + 46.0, y + 4.0),
+                at + p(badge_width(badge) + 6.0, 0.0),
                 Anchor::Start,
                 what,
                 colour::STATE,
             ));
-            x += w + 24.0;
+            x += w + 28.0;
         }
         y += 20.0;
     }
     scene.height = y.max(bottom + 12.0);
-    (scene, failed)
+    (scene, failed, calls)
 }
 
-/// The legend's entries: which kind of arrow, and what it means.
-fn legend(copies: &[Copy]) -> Vec<(&'static str, &'static str)> {
+/// The legend's entries: which kind of arrow, its badge, and what it means.
+fn legend(copies: &[Copy]) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut out = Vec::new();
     let any = |f: &dyn Fn(&Copy) -> bool| copies.iter().any(f);
     if any(&|c| matches!(c.end, End::Lost(_))) {
-        out.push(("lost", "lost by the network"));
+        out.push(("lost", "lost", "lost by the network"));
     }
     if any(&|c| c.dup) {
-        out.push(("dup", "a duplicate the network made"));
+        out.push(("dup", "dup", "a second copy the network made"));
     }
     if any(&|c| c.late()) {
-        out.push(("late", "held past a tick"));
+        out.push(("late", "late", "held by the network past a tick"));
     }
     if any(&|c| c.old) {
-        out.push(("old", "from an earlier incarnation"));
+        out.push(("old", "old", "sent by an earlier incarnation"));
     }
     if any(&|c| matches!(c.end, End::Expired(_))) {
-        out.push(("expired", "died of age (MSL)"));
+        out.push(("expired", "died of age", "reached MSL in flight"));
     }
     if any(&|c| c.end == End::InFlight) {
-        out.push(("flight", "still in flight at the end"));
+        out.push(("flight", "in flight", "not delivered by the end"));
     }
     out
 }
 
+fn legend_colour(kind: &str) -> &'static str {
+    match kind {
+        "lost" => colour::LOST,
+        "dup" => colour::DUP,
+        "late" => colour::LATE,
+        "old" => colour::OLD,
+        "expired" => colour::EXPIRED,
+        _ => colour::FLIGHT,
+    }
+}
+
 /// A short sample arrow for the legend, from `at` (on the text's row).
 fn sample(scene: &mut Scene, kind: &str, at: P) {
-    let (colour, dash) = match kind {
-        "lost" => (colour::LOST, None),
-        "dup" => (colour::DUP, None),
-        "late" => (colour::LATE, Some("7 4")),
-        "old" => (colour::OLD, None),
-        "expired" => (colour::EXPIRED, Some("2 3")),
-        _ => (colour::FLIGHT, Some("7 4")),
+    let colour = legend_colour(kind);
+    let dash = match kind {
+        "late" | "flight" => Some("7 4"),
+        "expired" => Some("2 3"),
+        _ => None,
     };
     let a = at;
     let b = at + p(30.0, 0.0);
@@ -1095,7 +1175,8 @@ fn place(
         r.y.atan2(r.x).to_degrees()
     };
     let steep = along.abs() > 45.0;
-    let mut candidates: Vec<(f64, P, f64)> = Vec::new();
+    // Cost, baseline origin, turn, and the point on the arrow it is beside.
+    let mut candidates: Vec<(f64, P, f64, P)> = Vec::new();
     let half_h = (LABEL_BOTTOM - top) / 2.0;
     let mid_v = (LABEL_BOTTOM + top) / 2.0;
     for (turn, turn_cost) in [
@@ -1111,31 +1192,33 @@ fn place(
         for (side, side_cost) in [(1.0, 0.0), (-1.0, 0.3)] {
             for k in 0..=60 {
                 let t = k as f64 / 60.0;
-                let centre = a + (b - a) * t + n * (side * reach);
+                let on = a + (b - a) * t;
+                let centre = on + n * (side * reach);
                 let origin = centre - u * (len / 2.0) - w * mid_v;
                 let cost = (t - 0.5).abs() + side_cost + turn_cost;
-                candidates.push((cost, origin, turn));
+                candidates.push((cost, origin, turn, on));
             }
         }
     }
     candidates.sort_by(|x, y| x.0.total_cmp(&y.0));
     let area = how.area;
     let mut best: Option<(usize, P, f64)> = None;
-    for (_, origin, turn) in candidates {
+    for (_, origin, turn, on) in candidates {
         let q = Quad::turned(origin, turn, 0.0, top, len, LABEL_BOTTOM);
+        let centre = origin + P::at(turn) * (len / 2.0) + P::at(turn).perp() * mid_v;
         let (x0, y0, x1, y1) = q.bounds();
         if x0 < area.0 || x1 > area.1 || y0 < area.2 || y1 > area.3 {
             continue;
         }
         let padded = q.grow(PAD);
         let clear = q.grow(CLEAR);
-        let near = q.grow(GAP - 1.0);
         let mut hits = boxes.iter().filter(|r| padded.overlaps(r)).count();
         for &(s, t, whose) in strokes {
+            // No other line may run between a label and its arrow.
             let hit = if whose == Some(own) {
-                near.crosses(s, t)
+                q.crosses(s, t)
             } else {
-                clear.crosses(s, t)
+                clear.crosses(s, t) || segments_meet(centre, on, s, t)
             };
             if hit {
                 hits += 1;
