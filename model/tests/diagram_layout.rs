@@ -437,7 +437,7 @@ fn the_explorer_marks_the_first_broken_step() {
 }
 
 /// Random walks through the model, as a user clicks through the Explorer:
-/// losses, duplicates, delays, timers and all, up to 40 steps.
+/// losses, duplicates, delays, timers, crashes and all, up to 60 steps.
 #[test]
 fn random_paths_as_the_explorer_shows_them() {
     let mut seed: u64 = 0x5eed_f1a5;
@@ -450,11 +450,11 @@ fn random_paths_as_the_explorer_shows_them() {
     for preset in [Preset::Quick, Preset::Default, Preset::Deep] {
         let cfg = Config::new(preset, Profile::Rfc9293, None);
         let model = TcpModel::new(cfg.clone());
-        for walk in 0..60 {
+        for walk in 0..150 {
             let mut state = Sys::initial(&cfg);
             let mut path: Vec<(Sys, Option<Action>)> = Vec::new();
             let mut actions = Vec::new();
-            for _ in 0..(10 + next(31)) {
+            for _ in 0..(10 + next(51)) {
                 actions.clear();
                 state.actions(&cfg, &mut actions);
                 if actions.is_empty() {

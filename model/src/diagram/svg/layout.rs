@@ -807,18 +807,43 @@ fn attempt_layout(
             .min(4);
         ends.push((from, c.t.sent, c.end));
         let fan = [0.0, -0.12, 0.12, -0.24, 0.24][same];
-        let (b, frac) = match c.end {
-            End::Arrive(r) => (p(x1, ys[r]), 1.0),
-            End::Lost(r) => (p(0.0, ys[r]), 0.62 + fan),
-            End::Expired(r) => (p(0.0, ys[r]), 0.5 + fan),
-            // Half way to where it would arrive one row later.
+        // An arrow that would lie on another from the same point (a copy
+        // delivered while its duplicate stays in flight, say) is turned
+        // away from it.
+        let apart = |b: P| {
+            shafts.iter().all(|&(s, e): &(P, P)| {
+                (s - a).len() > 0.5 || (e - s).unit().dot((b - a).unit()) < 8f64.to_radians().cos()
+            })
+        };
+        let options: Vec<P> = match c.end {
+            End::Arrive(r) => vec![p(x1, ys[r])],
+            End::Lost(r) | End::Expired(r) => {
+                let f = if matches!(c.end, End::Lost(_)) {
+                    0.62
+                } else {
+                    0.5
+                };
+                [0.0f64, -0.2, 0.2, -0.35]
+                    .iter()
+                    .map(|d| p(x0 + (x1 - x0) * (f + fan + d).clamp(0.2, 0.85), ys[r]))
+                    .collect()
+            }
+            // Half way to where it would arrive one row later (or later
+            // still, or sooner).
             End::InFlight => {
                 let next = ys[(c.t.sent + 1).min(rows)].max(a.y + ROW);
                 let f = [0.5, 0.38, 0.62, 0.26, 0.74][same];
-                (p(0.0, a.y + (next - a.y) * f), f)
+                [1.0, 2.0, 0.5, 3.0]
+                    .iter()
+                    .map(|k| p(x0 + (x1 - x0) * f, a.y + (next - a.y) * f * k))
+                    .collect()
             }
         };
-        let b = p(x0 + (x1 - x0) * frac, b.y);
+        let b = options
+            .iter()
+            .copied()
+            .find(|&b| apart(b))
+            .unwrap_or(options[0]);
         let dir = (b - a).unit();
         let shaft_end = if c.end == End::InFlight || matches!(c.end, End::Arrive(_)) {
             b - dir
