@@ -438,8 +438,11 @@ fn the_explorer_marks_the_first_broken_step() {
 
 /// Random walks through the model, as a user clicks through the Explorer:
 /// losses, duplicates, delays, timers, crashes and all, up to 60 steps.
+/// Every other walk favours the network's faults and the clock, so that
+/// every kind of segment the legend knows appears somewhere.
 #[test]
 fn random_paths_as_the_explorer_shows_them() {
+    let mut seen: Vec<&str> = Vec::new();
     let mut seed: u64 = 0x5eed_f1a5;
     let mut next = move |n: usize| {
         seed = seed
@@ -447,8 +450,15 @@ fn random_paths_as_the_explorer_shows_them() {
             .wrapping_add(1442695040888963407);
         ((seed >> 33) as usize) % n
     };
-    for preset in [Preset::Quick, Preset::Default, Preset::Deep] {
-        let cfg = Config::new(preset, Profile::Rfc9293, None);
+    // Only short-time-wait's world lets the network hold a segment past a
+    // tick, and only a held segment can die of age.
+    for (preset, variant) in [
+        (Preset::Quick, None),
+        (Preset::Default, None),
+        (Preset::Deep, None),
+        (Preset::Default, Some(Variant::ShortTimeWait)),
+    ] {
+        let cfg = Config::new(preset, Profile::Rfc9293, variant);
         let model = TcpModel::new(cfg.clone());
         for walk in 0..150 {
             let mut state = Sys::initial(&cfg);
@@ -460,7 +470,16 @@ fn random_paths_as_the_explorer_shows_them() {
                 if actions.is_empty() {
                     break;
                 }
-                let a = actions[next(actions.len())];
+                let faults: Vec<Action> = actions
+                    .iter()
+                    .copied()
+                    .filter(|a| matches!(a, Action::Tick | Action::Delay(_) | Action::Duplicate(_)))
+                    .collect();
+                let a = if walk % 2 == 1 && !faults.is_empty() && next(3) > 0 {
+                    faults[next(faults.len())]
+                } else {
+                    actions[next(actions.len())]
+                };
                 let mut s = state.clone();
                 s.step(&cfg, a);
                 path.push((state, Some(a)));
@@ -471,13 +490,19 @@ fn random_paths_as_the_explorer_shows_them() {
             let found = problems(&out);
             assert!(
                 found.is_empty(),
-                "{preset} walk {walk} ({} steps): the SVG is not legible:\n{}\n{}",
+                "{preset} {variant:?} walk {walk} ({} steps): the SVG is not legible:\n{}\n{}",
                 path.len() - 1,
                 found.join("\n"),
                 diagram::render(&path, Format::Text)
             );
+            for badge in ["lost", "dup", "late", "old", "died of age", "in flight"] {
+                if !seen.contains(&badge) && out.contains(&format!(">{badge}</text>")) {
+                    seen.push(badge);
+                }
+            }
         }
     }
+    assert_eq!(seen.len(), 6, "the walks drew only {seen:?}");
 }
 
 #[test]

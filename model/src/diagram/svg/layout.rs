@@ -1,23 +1,26 @@
 //! Where everything in the SVG diagram goes, decided before anything is
 //! written, so that no text crosses an arrow or other text.
 //!
-//! The figure has columns, left to right: step numbers, A's application
-//! calls and timers, A's states, A's lifeline, the arrows, B's lifeline, B's
-//! states, B's calls and timers, and notes (ticks, segments held past a
-//! tick, segments that die of age, the broken property). Only arrows and
-//! their labels live between the lifelines; everything else has a column
-//! of its own, sized to its longest text, one line per row.
+//! The figure has columns, left to right: step numbers, A's states, A's
+//! lifeline, the arrows, B's lifeline, B's states, and notes (ticks,
+//! segments held past a tick or dying of age, the broken property). An
+//! application call or timer is a dot on its host's lifeline with its name
+//! just inside, above or below the dot where no arrow is in the way, else
+//! in a column of its own beside the states.
 //!
 //! A segment is an arrow from where its sender emitted it to where it was
-//! delivered, lost or died, or, if it is still in flight at the end, to the
-//! bottom of the figure. Its label (`[3] ACK seq=1 ack=101` and badges such
-//! as `dup` or `late`) is placed beside it, along the arrow when the arrow
+//! delivered, or to the point mid-way where it was lost or died of age; one
+//! still in flight at the end stops half way to where it would arrive a row
+//! later, with an open head. Its label (`[3] ACK seq=1 ack=101` and badges
+//! such as `dup` or `late`) goes beside it, along the arrow when the arrow
 //! is shallow and level when it is steep, at the first of a list of
 //! candidate spots (middle first, above first) whose box keeps clear of
-//! every arrow, text and marker placed so far. When no spot is clear the
-//! rows the arrow spans are made taller and the gap between the lifelines
-//! wider, and everything is placed again; if even that fails, the arrow
-//! carries only its number and the label goes to the notes column.
+//! every arrow, text and marker placed so far, with no other line between
+//! it and its arrow. When a label finds no clear spot, the layout is done
+//! again with, in turn, more room between the lifelines, taller rows under
+//! the arrow, the label on two lines, the label in the other orientation,
+//! and at last only the segment's number beside the arrow with the label
+//! in the notes column.
 //!
 //! Text is measured with a conservative monospace advance, [`CHAR`] em per
 //! character, and the SVG asks for a monospace font, so what a browser draws
@@ -43,7 +46,7 @@ pub const BADGE_FONT: f64 = 10.0;
 const MARGIN: f64 = 12.0;
 const TOP: f64 = 60.0;
 /// Least distance between two rows.
-const ROW: f64 = 36.0;
+const ROW: f64 = 40.0;
 /// Distance between two lines of notes in one row.
 const NOTE: f64 = 15.0;
 /// Least gap between two boxes.
@@ -359,6 +362,9 @@ enum End {
     InFlight,
 }
 
+/// Badges after a label: each a word and its colour.
+type Badges = Vec<(&'static str, &'static str)>;
+
 /// One copy of a segment, drawn as one arrow.
 #[derive(Clone, Debug)]
 struct Copy {
@@ -396,7 +402,7 @@ impl Copy {
         }
     }
 
-    fn badges(&self) -> Vec<(&'static str, &'static str)> {
+    fn badges(&self) -> Badges {
         let mut out = Vec::new();
         if self.dup {
             out.push(("dup", colour::DUP));
@@ -421,8 +427,7 @@ impl Copy {
     }
 
     /// The label's lines, each a text and badges, as drawn at `level`.
-    #[allow(clippy::type_complexity)]
-    fn lines(&self, level: Level) -> Vec<(String, Vec<(&'static str, &'static str)>)> {
+    fn lines(&self, level: Level) -> Vec<(String, Badges)> {
         let label = self.label();
         match level {
             Level::Line | Level::LineEither => vec![(label, self.badges())],
@@ -585,12 +590,6 @@ pub fn layout(trace: &Trace) -> Scene {
     let mut grown = vec![0; copies.len()];
     for attempt in 1.. {
         let (scene, failed, calls) = attempt_layout(trace, &copies, &knobs);
-        if std::env::var_os("SYNFIN_LAYOUT_DEBUG").is_some() {
-            eprintln!(
-                "attempt {attempt}: mid {} failed {failed:?} calls {calls:?} levels {:?}",
-                knobs.mid, knobs.level
-            );
-        }
         if (failed.is_empty() && calls.is_empty()) || knobs.force {
             return scene;
         }
@@ -608,7 +607,11 @@ pub fn layout(trace: &Trace) -> Scene {
             let c = &copies[i];
             if grown[i] < GROW || knobs.level[i] == Level::Number {
                 grown[i] += 1;
-                let (s, e) = (c.t.sent, c.end_row(rows).max(c.t.sent + 1));
+                let s = c.t.sent;
+                let e = match c.end {
+                    End::InFlight => s + 1,
+                    _ => c.end_row(rows).max(s + 1),
+                };
                 for r in s..e.min(rows + 1) {
                     knobs.extra[r] += 8.0;
                 }
