@@ -317,7 +317,7 @@ fn report_text(cfg: &Config, r: &Report) -> String {
                     v.name,
                     path.len() - 1
                 );
-                out += &diagram::render(path, Format::Text);
+                out += &diagram::render_marked(path, Format::Text, Some((path.len() - 1, v.name)));
                 out += "\nstep by step, with both endpoints and the network after each step:\n";
                 out += &render::steps(path);
             }
