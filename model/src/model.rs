@@ -167,7 +167,12 @@ impl Model for TcpModel {
         render::action(action)
     }
 
+    /// The sequence diagram, with the first step that breaks a safety
+    /// property marked.
     fn as_svg(&self, path: stateright::Path<Sys, Action>) -> Option<String> {
-        Some(diagram::render(&path.into_vec(), diagram::Format::Svg))
+        Some(diagram::svg::explorer(
+            self.only.as_deref(),
+            &path.into_vec(),
+        ))
     }
 }

@@ -342,3 +342,20 @@ fn expected_state_counts_are_the_pinned_ones() {
     assert_eq!(check::expected_states(&variant), None);
     assert!(check::expected_states(&Config::new(Preset::Default, Profile::Rfc793, None)).is_some());
 }
+
+/// The Explorer draws a path with the first step that breaks a safety
+/// property marked, as `synfin explain` does.
+#[test]
+fn the_explorers_diagram_marks_the_broken_step() {
+    let v = Variant::TwoWayHandshake;
+    let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(v));
+    let path = search::shortest(&cfg, &[v.breaks()])
+        .remove(v.breaks())
+        .unwrap();
+    let actions: Vec<_> = path.iter().filter_map(|(_, a)| *a).collect();
+    let model = TcpModel::new(cfg);
+    let init = model.init_states().remove(0);
+    let path = stateright::Path::from_actions(&model, init, &actions).unwrap();
+    let svg = model.as_svg(path).unwrap();
+    assert!(svg.contains(">no-phantom-connection</text>"), "{svg}");
+}

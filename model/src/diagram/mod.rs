@@ -93,6 +93,9 @@ pub struct Trace {
     pub rows: Vec<Row>,
     /// The path itself (for the json rendering).
     pub path: Vec<(Sys, Option<Action>)>,
+    /// The step at which a property breaks and the property's name, to be
+    /// marked (the svg rendering draws a band there); `None` by default.
+    pub violation: Option<(usize, &'static str)>,
 }
 
 /// Output formats of `synfin show` and `synfin explain`.
@@ -141,7 +144,19 @@ impl FromStr for Format {
 
 /// Render `path` in `format`.
 pub fn render(path: &[(Sys, Option<Action>)], format: Format) -> String {
-    let trace = Trace::new(path);
+    render_marked(path, format, None)
+}
+
+/// Render `path` in `format` with `violation` (step, property name) marked
+/// where the format can show it: the svg rendering draws a band at that step
+/// naming the property; text, mermaid and json are as from [`render`].
+pub fn render_marked(
+    path: &[(Sys, Option<Action>)],
+    format: Format,
+    violation: Option<(usize, &'static str)>,
+) -> String {
+    let mut trace = Trace::new(path);
+    trace.violation = violation;
     match format {
         Format::Text => text::render(&trace),
         Format::Svg => svg::render(&trace),
@@ -265,6 +280,7 @@ impl Trace {
         Trace {
             rows,
             path: path.to_vec(),
+            violation: None,
         }
     }
 }
@@ -360,7 +376,7 @@ pub fn explain(
     format: Format,
 ) -> String {
     let prop = v.breaks();
-    let diagram = render(path, format);
+    let diagram = render_marked(path, format, Some((path.len() - 1, prop)));
     if format != Format::Text {
         return diagram;
     }

@@ -1,21 +1,34 @@
 //! The SVG diagram, also shown by the Explorer ([`crate::TcpModel`]'s
-//! `as_svg`): the same rows as the text diagram, with each segment a
-//! slanted arrow from the step that emitted it to the step that delivered,
-//! lost or outlived it. Styles are inline, so the file stands alone.
+//! `as_svg`), drawn the way TCP textbooks draw a connection: A's and B's
+//! lifelines, each segment a slanted arrow from the step that emitted it to
+//! the step that delivered, lost or outlived it, with its label beside it,
+//! and each host's state beside its lifeline.
+//!
+//! [`layout`] places everything so that no text crosses an arrow or other
+//! text; this module only writes the placed scene out. Lost segments end in
+//! a red ×, duplicates carry a `dup` badge, segments held past a tick are
+//! dashed orange with a clock where they were held, segments of an earlier
+//! incarnation are grey with an `old` badge, and segments still in flight at
+//! the end stop short with an open arrowhead and an `in flight` badge; a
+//! legend explains whichever of these appear. With [`Trace::violation`] set,
+//! a red band marks the step where the property breaks and names it.
+//!
+//! Everything is in presentation attributes (no `<style>`, no ids), so the
+//! file stands alone and can be put inline in a page, as the Explorer does.
+
+pub mod geom;
+pub mod layout;
 
 use std::fmt::Write;
 
-use super::{label, marks, Event, Trace, Tracked};
+use self::geom::P;
+use self::layout::{Anchor, Mark, Scene};
+use super::Trace;
+use crate::properties::{Expectation, ALL};
+use crate::system::{Action, Sys};
 
-const ROW: usize = 30;
-const TOP: usize = 50;
-const XA: usize = 170;
-const XB: usize = 530;
-const WIDTH: usize = 700;
-
-fn y(step: usize) -> usize {
-    TOP + step * ROW
-}
+/// The font the layout measures for: monospace, [`layout::CHAR`] em wide.
+pub const FONT_FAMILY: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -24,182 +37,210 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn x(host: u8) -> usize {
-    if host == 0 {
-        XA
+fn num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r == r.trunc() {
+        format!("{}", r as i64)
     } else {
-        XB
+        format!("{r:.1}")
     }
 }
 
-fn text(out: &mut String, x: usize, y: usize, anchor: &str, style: &str, s: &str) {
-    let _ = writeln!(
-        out,
-        r#"<text x="{x}" y="{y}" text-anchor="{anchor}" style="font: 12px monospace; paint-order: stroke; stroke: white; stroke-width: 3px; {style}">{}</text>"#,
-        esc(s)
-    );
-}
-
-fn seg_line(out: &mut String, t: &Tracked, to_step: usize, frac: f64, colour: &str, dash: bool) {
-    let (x1, y1) = (x(t.seg.from), y(t.sent) as f64);
-    let x2f = x1 as f64 + (x(1 - t.seg.from) as f64 - x1 as f64) * frac;
-    let y2 = y(to_step) as f64;
-    let y1 = if t.sent == 0 { y2 - ROW as f64 } else { y1 };
-    let dash = if dash {
-        r#" stroke-dasharray="4 3""#
+fn turn(deg: f64, at: P) -> String {
+    if deg.abs() < 0.05 {
+        String::new()
     } else {
-        ""
-    };
-    let marker = if frac >= 1.0 {
-        r#" marker-end="url(#head)""#
-    } else {
-        ""
-    };
-    let _ = writeln!(
-        out,
-        r#"<line x1="{x1}" y1="{y1}" x2="{x2f:.0}" y2="{y2:.0}" stroke="{colour}" stroke-width="1.5"{dash}{marker}/>"#
-    );
+        format!(
+            r#" transform="rotate({} {} {})""#,
+            num(deg),
+            num(at.x),
+            num(at.y)
+        )
+    }
 }
 
 /// Render the trace as a standalone SVG document.
 pub fn render(trace: &Trace) -> String {
-    let rows = trace.rows.len();
-    let height = y(rows) + ROW;
+    write(&layout::layout(trace))
+}
+
+/// The Explorer's diagram of `path`: [`render`] with the first step whose
+/// state violates a safety property marked (one of `only`, when given: the
+/// model's restriction to some properties).
+pub fn explorer(only: Option<&[&str]>, path: &[(Sys, Option<Action>)]) -> String {
+    let mut trace = Trace::new(path);
+    trace.violation = path.iter().enumerate().find_map(|(i, (s, _))| {
+        ALL.iter()
+            .find(|p| {
+                p.expectation == Expectation::Always
+                    && only.is_none_or(|o| o.contains(&p.name))
+                    && !(p.holds)(s)
+            })
+            .map(|p| (i, p.name))
+    });
+    render(&trace)
+}
+
+/// Write a placed scene as SVG.
+pub fn write(scene: &Scene) -> String {
+    let (w, h) = (scene.width.ceil(), scene.height.ceil());
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" style="max-width: 100%; height: auto" font-family="{FONT_FAMILY}" font-size="12">"#
     );
-    out += r##"<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>
-"##;
     let _ = writeln!(
         out,
-        r#"<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="white"/>"#
+        r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
     );
-    text(&mut out, XA, 20, "middle", "font-weight: bold", "A");
-    text(&mut out, XB, 20, "middle", "font-weight: bold", "B");
-    for xl in [XA, XB] {
+    if let Some((y0, y1)) = scene.band {
         let _ = writeln!(
             out,
-            r##"<line x1="{xl}" y1="28" x2="{xl}" y2="{}" stroke="#888" stroke-width="2"/>"##,
-            height - 10
+            r#"<rect data-kind="band" x="0" y="{}" width="{w}" height="{}" fill="{}"/>"#,
+            num(y0),
+            num(y1 - y0),
+            layout::colour::BAND
+        );
+        let _ = writeln!(
+            out,
+            r#"<rect data-kind="band" x="0" y="{}" width="4" height="{}" fill="{}"/>"#,
+            num(y0),
+            num(y1 - y0),
+            layout::colour::LOST
         );
     }
-    for row in &trace.rows {
-        let yr = y(row.step);
-        text(
-            &mut out,
-            12,
-            yr + 4,
-            "start",
-            "fill: #999",
-            &row.step.to_string(),
+    for l in &scene.lines {
+        let dash = l
+            .dash
+            .map(|d| format!(r#" stroke-dasharray="{d}""#))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}"{dash}/>"#,
+            num(l.a.x),
+            num(l.a.y),
+            num(l.b.x),
+            num(l.b.y),
+            l.colour,
+            num(l.width)
         );
-        if let Some(st) = row.states[0] {
-            text(
-                &mut out,
-                XA - 8,
-                yr + 4,
-                "end",
-                "font-weight: bold; fill: #024",
-                st.name(),
+    }
+    for hd in &scene.heads {
+        let [t, l, r] = hd.points();
+        let d = format!(
+            "M {} {} L {} {} L {} {}",
+            num(l.x),
+            num(l.y),
+            num(t.x),
+            num(t.y),
+            num(r.x),
+            num(r.y)
+        );
+        if hd.open {
+            let _ = writeln!(
+                out,
+                r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.6"/>"#,
+                hd.colour
             );
+        } else {
+            let _ = writeln!(out, r#"<path d="{d} Z" fill="{}"/>"#, hd.colour);
         }
-        if let Some(st) = row.states[1] {
-            text(
-                &mut out,
-                XB + 8,
-                yr + 4,
-                "start",
-                "font-weight: bold; fill: #024",
-                st.name(),
-            );
-        }
-        match &row.event {
-            Event::Start => {}
-            Event::Local { host, what } => {
-                let xh = x(*host as u8);
-                let _ = writeln!(out, r##"<circle cx="{xh}" cy="{yr}" r="4" fill="#36c"/>"##);
-                let (xt, anchor) = if *host == 0 {
-                    (xh + 10, "start")
-                } else {
-                    (xh - 10, "end")
-                };
-                text(&mut out, xt, yr - 4, anchor, "fill: #36c", what);
-            }
-            Event::Deliver { seg, dup, old } => {
-                let odd = *dup || seg.seg.late || *old;
-                let colour = if odd { "#c60" } else { "#333" };
-                seg_line(&mut out, seg, row.step, 1.0, colour, false);
-                let xm = (XA + XB) / 2;
-                let s = format!("{}{}", label(seg), marks(seg, *dup, *old));
-                text(
-                    &mut out,
-                    xm,
-                    yr - 4,
-                    "middle",
-                    &format!("fill: {colour}"),
-                    &s,
-                );
-            }
-            Event::Lose(seg) => {
-                seg_line(&mut out, seg, row.step, 0.6, "#c00", false);
-                let xl = x(seg.seg.from) as f64
-                    + (x(1 - seg.seg.from) as f64 - x(seg.seg.from) as f64) * 0.6;
-                text(
-                    &mut out,
-                    xl as usize,
-                    yr + 5,
-                    "middle",
-                    "fill: #c00; font-size: 16px",
-                    "×",
-                );
-                text(
-                    &mut out,
-                    (XA + XB) / 2,
-                    yr - 6,
-                    "middle",
-                    "fill: #c00",
-                    &format!("{} lost", label(seg)),
-                );
-            }
-            Event::Delay(seg) => {
-                text(
-                    &mut out,
-                    (XA + XB) / 2,
-                    yr + 4,
-                    "middle",
-                    "fill: #c60",
-                    &format!("{} held back (late)", label(seg)),
-                );
-            }
-            Event::Tick => {
-                let _ = writeln!(
+    }
+    for i in &scene.icons {
+        let (x, y, c) = (i.at.x, i.at.y, i.colour);
+        out += r#"<g data-kind="icon">"#;
+        match i.mark {
+            Mark::Dot => {
+                let _ = write!(
                     out,
-                    r##"<line x1="{}" y1="{yr}" x2="{}" y2="{yr}" stroke="#aaa" stroke-dasharray="2 4"/>"##,
-                    XA - 60,
-                    XB + 60
+                    r#"<circle cx="{}" cy="{}" r="4" fill="{c}"/>"#,
+                    num(x),
+                    num(y)
                 );
-                text(&mut out, XB + 70, yr + 4, "start", "fill: #999", "tick");
+            }
+            Mark::Cross => {
+                for (dx, dy) in [(5.0, 5.0), (5.0, -5.0)] {
+                    let _ = write!(
+                        out,
+                        r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="2.5"/>"#,
+                        num(x - dx),
+                        num(y - dy),
+                        num(x + dx),
+                        num(y + dy)
+                    );
+                }
+            }
+            Mark::Dead => {
+                let _ = write!(
+                    out,
+                    r#"<circle cx="{}" cy="{}" r="4.5" fill="white" stroke="{c}" stroke-width="1.5"/><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="1.5"/>"#,
+                    num(x),
+                    num(y),
+                    num(x - 3.2),
+                    num(y + 3.2),
+                    num(x + 3.2),
+                    num(y - 3.2)
+                );
+            }
+            Mark::Clock => {
+                let _ = write!(
+                    out,
+                    r#"<circle cx="{}" cy="{}" r="5.5" fill="white" stroke="{c}" stroke-width="1.5"/><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="1.3"/><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{c}" stroke-width="1.3"/>"#,
+                    num(x),
+                    num(y),
+                    num(x),
+                    num(y),
+                    num(x),
+                    num(y - 3.8),
+                    num(x),
+                    num(y),
+                    num(x + 2.8),
+                    num(y)
+                );
             }
         }
-        for t in &row.expired {
-            seg_line(&mut out, t, row.step, 0.5, "#999", true);
-            text(
-                &mut out,
-                (XA + XB) / 2,
-                yr + 14,
-                "middle",
-                "fill: #999",
-                &format!("{} dies at MSL", label(t)),
-            );
-        }
+        out += "</g>\n";
     }
-    // Segments still in flight at the end: a dashed stub.
-    if let Some(last) = trace.rows.last() {
-        for t in &last.flight {
-            seg_line(&mut out, t, last.step + 1, 0.3, "#999", true);
-        }
+    for b in &scene.badges {
+        let _ = writeln!(
+            out,
+            r#"<g data-kind="badge"{}><rect x="{}" y="{}" width="{}" height="13" rx="3" fill="{}"/><text x="{}" y="{}" font-size="10" fill="white">{}</text></g>"#,
+            turn(b.turn, b.at),
+            num(b.at.x),
+            num(b.at.y - 10.0),
+            num(b.width()),
+            b.fill,
+            num(b.at.x + 4.0),
+            num(b.at.y - 0.5),
+            esc(b.word)
+        );
+    }
+    for t in &scene.texts {
+        let anchor = match t.anchor {
+            Anchor::Start => "",
+            Anchor::Middle => r#" text-anchor="middle""#,
+            Anchor::End => r#" text-anchor="end""#,
+        };
+        let size = if t.size == layout::FONT {
+            String::new()
+        } else {
+            format!(r#" font-size="{}""#, num(t.size))
+        };
+        let weight = if t.bold { r#" font-weight="bold""# } else { "" };
+        let style = if t.italic {
+            r#" font-style="italic""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}"{anchor}{size}{weight}{style} fill="{}"{}>{}</text>"#,
+            num(t.at.x),
+            num(t.at.y),
+            t.fill,
+            turn(t.turn, t.at),
+            esc(&t.s)
+        );
     }
     out += "</svg>\n";
     out

@@ -142,7 +142,8 @@ fn report_text(cfg: &Config, r: &Report) -> String {
                     v.name,
                     path.len() - 1
                 );
-                out += &diagram::render(path, Format::Text);
+                let violation = Some((path.len() - 1, v.name));
+                out += &diagram::render_marked(path, Format::Text, violation);
                 out += "\nstep by step, with both endpoints and the network after each step:\n";
                 out += &render::steps(path);
             }
