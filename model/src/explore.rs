@@ -1,12 +1,11 @@
 //! `synfin explore`: the stateright Explorer with our sequence diagrams.
 //!
-//! Three things stateright 0.31's `serve` does not do by itself
-//! (stateright-notes.md §3): it panics when the port is taken, so we bind
+//! Three things stateright 0.31's `serve` does not do by itself: it panics when the port is taken, so we bind
 //! and release it first; it checks nothing until `POST /.runtocompletion`,
 //! so a thread posts that once the server answers; and its discoveries are
 //! not shortest, so we print deep links (`/#/steps/0/i/j/...`, the initial
 //! state's index followed by action indices) to the shortest path to each
-//! discovery, found by [`check::shortest`].
+//! discovery, found by [`search::shortest`].
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -14,9 +13,10 @@ use std::time::Duration;
 
 use stateright::Model;
 
-use crate::check::{self, Path};
+use crate::config::Config;
+use crate::model::TcpModel;
 use crate::properties::{self, Expectation};
-use crate::{Config, TcpModel};
+use crate::search::{self, Path};
 
 /// The Explorer link fragment for `path`: `/#/steps/0/3/1/...`.
 pub fn link(cfg: &Config, path: &Path) -> String {
@@ -83,7 +83,7 @@ pub fn run(cfg: &Config, addr: SocketAddr, threads: usize) -> Result<(), String>
                 .filter(|p| p.expectation == expectation)
                 .collect();
             let names: Vec<&'static str> = props.iter().map(|p| p.name).collect();
-            let paths = check::shortest(&cfg, &names);
+            let paths = search::shortest(&cfg, &names);
             for p in props {
                 match paths.get(p.name) {
                     Some(path) => println!(

@@ -8,7 +8,6 @@
 
 use crate::system::{monitor, Sys, A, B};
 use crate::tcb::{End, St};
-use crate::TcpModel;
 
 /// Whether a property must always hold or must sometimes hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +28,9 @@ pub struct Prop {
     pub statement: &'static str,
     /// Where the RFCs say so.
     pub reference: &'static str,
-    /// The predicate on a state.
-    pub holds: fn(&TcpModel, &Sys) -> bool,
+    /// The predicate on a state: for a safety property, true where it
+    /// holds; for a scenario, true where the scenario shows.
+    pub holds: fn(&Sys) -> bool,
 }
 
 macro_rules! props {
@@ -85,6 +85,14 @@ props! {
         "ABORT sends a RST and the peer's connection is reset";
 }
 
+impl Prop {
+    /// Does `s` violate this property (safety) or show it (scenario)? The
+    /// states every search here looks for.
+    pub fn hit(&self, s: &Sys) -> bool {
+        (self.holds)(s) != (self.expectation == Expectation::Always)
+    }
+}
+
 /// Look a property up by name.
 pub fn by_name(name: &str) -> Option<&'static Prop> {
     ALL.iter().find(|p| p.name == name)
@@ -98,7 +106,7 @@ fn either(f: impl Fn(usize, usize) -> bool) -> bool {
     f(A, B) || f(B, A)
 }
 
-fn handshake_agreement(_: &TcpModel, s: &Sys) -> bool {
+fn handshake_agreement(s: &Sys) -> bool {
     both(|x, y| {
         let (hx, hy) = (&s.hosts[x], &s.hosts[y]);
         let paired = hx.state.synchronized()
@@ -109,23 +117,23 @@ fn handshake_agreement(_: &TcpModel, s: &Sys) -> bool {
     })
 }
 
-fn no_phantom_connection(_: &TcpModel, s: &Sys) -> bool {
+fn no_phantom_connection(s: &Sys) -> bool {
     s.broken & monitor::PHANTOM == 0
 }
 
-fn stream_integrity(_: &TcpModel, s: &Sys) -> bool {
+fn stream_integrity(s: &Sys) -> bool {
     s.broken & monitor::STREAM == 0
 }
 
-fn orderly_close(_: &TcpModel, s: &Sys) -> bool {
+fn orderly_close(s: &Sys) -> bool {
     s.broken & monitor::ORDERLY == 0
 }
 
-fn rfc_transitions(_: &TcpModel, s: &Sys) -> bool {
+fn rfc_transitions(s: &Sys) -> bool {
     s.broken & monitor::TRANSITION == 0
 }
 
-fn sequence_accounting(_: &TcpModel, s: &Sys) -> bool {
+fn sequence_accounting(s: &Sys) -> bool {
     both(|x, y| {
         let (h, p) = (&s.hosts[x], &s.hosts[y]);
         if matches!(h.state, St::Closed | St::Listen) {
@@ -140,7 +148,7 @@ fn sequence_accounting(_: &TcpModel, s: &Sys) -> bool {
     })
 }
 
-fn no_stuck_state(_: &TcpModel, s: &Sys) -> bool {
+fn no_stuck_state(s: &Sys) -> bool {
     !s.quiescent()
         || s.hosts.iter().all(|h| match h.state {
             St::Closed | St::Listen => true,
@@ -149,16 +157,16 @@ fn no_stuck_state(_: &TcpModel, s: &Sys) -> bool {
         })
 }
 
-fn time_wait_2msl(_: &TcpModel, s: &Sys) -> bool {
+fn time_wait_2msl(s: &Sys) -> bool {
     s.broken & monitor::TIME_WAIT == 0
 }
 
-fn three_way_handshake(_: &TcpModel, s: &Sys) -> bool {
+fn three_way_handshake(s: &Sys) -> bool {
     let (a, b) = (&s.hosts[A], &s.hosts[B]);
     a.state == St::Established && b.state == St::Established && b.passive && !a.passive
 }
 
-fn four_way_teardown(_: &TcpModel, s: &Sys) -> bool {
+fn four_way_teardown(s: &Sys) -> bool {
     either(|x, y| {
         s.hosts[x].state == St::TimeWait
             && s.hosts[y].state == St::Closed
@@ -166,43 +174,43 @@ fn four_way_teardown(_: &TcpModel, s: &Sys) -> bool {
     })
 }
 
-fn half_close(_: &TcpModel, s: &Sys) -> bool {
+fn half_close(s: &Sys) -> bool {
     s.hosts.iter().any(|h| h.read_after_close)
 }
 
-fn simultaneous_open(_: &TcpModel, s: &Sys) -> bool {
+fn simultaneous_open(s: &Sys) -> bool {
     s.hosts
         .iter()
         .all(|h| h.state == St::Established && !h.passive)
 }
 
-fn simultaneous_close(_: &TcpModel, s: &Sys) -> bool {
+fn simultaneous_close(s: &Sys) -> bool {
     s.hosts.iter().any(|h| h.state == St::Closing)
 }
 
-fn syn_retransmit_backoff(_: &TcpModel, s: &Sys) -> bool {
+fn syn_retransmit_backoff(s: &Sys) -> bool {
     s.hosts
         .iter()
         .any(|h| h.state == St::SynSent && h.retries >= 1)
 }
 
-fn connect_timeout(_: &TcpModel, s: &Sys) -> bool {
+fn connect_timeout(s: &Sys) -> bool {
     s.hosts
         .iter()
         .any(|h| h.state == St::Closed && h.end == End::ConnectTimeout)
 }
 
-fn stale_syn_rejected(_: &TcpModel, s: &Sys) -> bool {
+fn stale_syn_rejected(s: &Sys) -> bool {
     s.hosts
         .iter()
         .any(|h| h.state == St::Listen && h.end == End::StaleRejected)
 }
 
-fn time_wait_reacks_fin(_: &TcpModel, s: &Sys) -> bool {
+fn time_wait_reacks_fin(s: &Sys) -> bool {
     s.hosts.iter().any(|h| h.state == St::TimeWait && h.reacked)
 }
 
-fn abort_reset(_: &TcpModel, s: &Sys) -> bool {
+fn abort_reset(s: &Sys) -> bool {
     either(|x, y| {
         s.hosts[x].end == End::Reset
             && s.hosts[x].state == St::Closed

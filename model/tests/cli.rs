@@ -68,3 +68,182 @@ fn a_variant_exits_1_with_its_counterexample() {
     assert_eq!(p["holds"], false);
     assert_eq!(p["trace_length"], 4);
 }
+
+/// Every bad input exits 2 and says what was wrong, and what is valid
+/// where there is a list.
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let file = std::env::temp_dir().join(format!("synfin-cli-file-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let unwritable = file.join("out");
+    let unwritable = unwritable.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "--profile", "rfc1"], "valid: rfc9293, rfc793"),
+        (&["check", "--losses", "300"], "300 is not in 0..=255"),
+        (&["check", "--opens", "4"], "4 is not in 0..=3"),
+        (&["check", "--retries", "8"], "8 is not in 0..=7"),
+        (&["check", "--threads", "0"], "at least 1"),
+        (&["check", "--dups", "many"], "invalid digit"),
+        (
+            &["show", "half-close", "--format", "png"],
+            "valid: text, svg, mermaid, json",
+        ),
+        (
+            &["show", "half-close", "--preset", "huge"],
+            "valid: quick, default, deep",
+        ),
+        (&["explain", "no-fin"], "valid: two-way-handshake"),
+        (
+            &["export", "--depth", "0", "--out", "x"],
+            "0 is not in 1..=12",
+        ),
+        (&["export", "--random", "0", "--out", "x"], "at least 1"),
+        (
+            &["export", "--cover", "states", "--out", "x"],
+            "transitions",
+        ),
+        (
+            &["export", "--depth", "2", "--seed", "3", "--out", "x"],
+            "cannot be used with",
+        ),
+        (
+            &["export", "--out", "x"],
+            "--depth <N>|--cover <WHAT>|--random <N>|--scenarios",
+        ),
+        (
+            &[
+                "export", "--preset", "quick", "--depth", "1", "--out", unwritable,
+            ],
+            "cannot write",
+        ),
+        (
+            &[
+                "export",
+                "--preset",
+                "quick",
+                "--scenarios",
+                "--out",
+                unwritable,
+            ],
+            "cannot write",
+        ),
+        (&["explore", "--addr", "nowhere"], "invalid socket address"),
+        (
+            &["show", "three-way-handshake", "--textbook"],
+            "--textbook works for simultaneous-open, stale-syn-rejected",
+        ),
+        (
+            &["explain", "fixed-isn", "--textbook"],
+            "--textbook works for no-time-wait",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, _, err) = synfin(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
+/// `synfin check` on a terminal ends with the command that draws a trace;
+/// piped, or with --json, it does not. The terminal is `script(1)`'s.
+#[test]
+fn check_on_a_terminal_says_how_to_see_a_trace() {
+    let (_, piped, _) = synfin(&["check", "--preset", "quick"]);
+    assert!(!piped.contains("synfin show"), "{piped}");
+    let Some(tty) = on_a_terminal("check --preset quick") else {
+        return;
+    };
+    assert!(
+        tty.contains("see a scenario: synfin show three-way-handshake --preset quick"),
+        "{tty}"
+    );
+    let tty = on_a_terminal("check --preset quick --json").unwrap();
+    assert!(!tty.contains("synfin show"), "{tty}");
+    let tty = on_a_terminal("check --variant no-time-wait").unwrap();
+    assert!(tty.contains("synfin explain no-time-wait"), "{tty}");
+    assert!(tty.contains("--textbook"), "{tty}");
+}
+
+/// What `synfin ARGS` prints to a terminal, or `None` without `script(1)`.
+fn on_a_terminal(args: &str) -> Option<String> {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_synfin"));
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output();
+    match out {
+        Ok(out) if out.status.code().is_some() => {
+            Some(String::from_utf8_lossy(&out.stdout).replace('\r', ""))
+        }
+        _ => {
+            eprintln!("no script(1): the terminal case is not tested");
+            None
+        }
+    }
+}
+
+/// `--help` explains each command to someone who has not read the book:
+/// what it prints, an example, and each budget's value in every preset.
+#[test]
+fn help_has_examples_and_the_presets_values() {
+    for cmd in ["check", "show", "explain", "export", "explore", "list"] {
+        let (code, out, _) = synfin(&[cmd, "--help"]);
+        assert_eq!(code, 0, "{cmd}");
+        assert!(out.contains("Examples:"), "{cmd}: {out}");
+    }
+    let (_, out, _) = synfin(&["check", "--help"]);
+    assert!(
+        out.contains("[presets: quick 1, default 2, deep 2]"),
+        "{out}"
+    );
+    for cmd in ["check", "show", "explain", "export", "explore"] {
+        let (_, out, _) = synfin(&[cmd, "--help"]);
+        assert!(out.contains("--retries <N>"), "{cmd} takes the budgets");
+    }
+    let (_, out, _) = synfin(&["show", "--help"]);
+    assert!(out.contains("RFC 9293 §3.5 Figure 7"), "{out}");
+}
+
+/// `--textbook` draws the figure's shape and says where the path does what
+/// the figure does, and which budgets the figure needed raised.
+#[test]
+fn textbook_examples_come_with_their_legend() {
+    let (code, out, _) = synfin(&[
+        "show",
+        "simultaneous-open",
+        "--textbook",
+        "--preset",
+        "quick",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("textbook shape, as in RFC 9293 §3.5 Figure 7"),
+        "{out}"
+    );
+    assert!(out.contains("step  4: both hosts in SYN-RECEIVED"), "{out}");
+    let (code, out, _) = synfin(&["show", "stale-syn-rejected", "--textbook"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--losses 2 --delays 1 --retries 2"), "{out}");
+    let (code, out, _) = synfin(&["explain", "no-time-wait", "--textbook"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("(textbook-shaped counterexample, preset default"),
+        "{out}"
+    );
+    assert!(
+        out.contains("step 11: A's last ACK, for B's FIN, is lost"),
+        "{out}"
+    );
+    let (code, out, _) = synfin(&[
+        "explain",
+        "no-time-wait",
+        "--textbook",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("sequenceDiagram") && !out.contains("textbook"),
+        "{out}"
+    );
+}

@@ -16,11 +16,11 @@
 
 use std::collections::HashMap;
 
-use synfin_model::check;
 use synfin_model::diagram::svg::geom::{p, Quad, P};
 use synfin_model::diagram::svg::{self, layout};
 use synfin_model::diagram::{self, Format, Trace};
 use synfin_model::properties::{self, Expectation};
+use synfin_model::search;
 use synfin_model::{Action, Config, Preset, Profile, Sys, TcpModel, Variant};
 
 /// Advance per character, in em, that the check assumes: at least what
@@ -369,7 +369,7 @@ fn scenarios() -> Vec<&'static str> {
 fn scenarios_as_the_cli_draws_them() {
     let cfg = Config::new(Preset::Default, Profile::Rfc9293, None);
     let names = scenarios();
-    let found = check::examples(&cfg, &names);
+    let found = search::examples(&cfg, &names);
     for name in names {
         let path = found
             .get(name)
@@ -382,7 +382,7 @@ fn scenarios_as_the_cli_draws_them() {
 fn scenarios_as_the_snapshots_draw_them() {
     let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
     let names = scenarios();
-    let found = check::shortest(&cfg, &names);
+    let found = search::shortest(&cfg, &names);
     for name in names {
         let path = found
             .get(name)
@@ -398,7 +398,7 @@ fn variants_as_explain_draws_them() {
     for v in Variant::ALL.iter().copied() {
         let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(v));
         let prop = v.breaks();
-        let path = check::shortest(&cfg, &[prop])
+        let path = search::shortest(&cfg, &[prop])
             .remove(prop)
             .unwrap_or_else(|| panic!("{v}: no counterexample"));
         legible(&format!("explain {v}"), &path, Some((path.len() - 1, prop)));
@@ -407,8 +407,18 @@ fn variants_as_explain_draws_them() {
 
 #[test]
 fn explain_marks_the_violation() {
-    let out = diagram::explain(Variant::TwoWayHandshake, Profile::Rfc9293, Format::Svg)
+    let v = Variant::TwoWayHandshake;
+    let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(v));
+    let path = search::shortest(&cfg, &[v.breaks()])
+        .remove(v.breaks())
         .expect("counterexample");
+    let out = diagram::explain(
+        v,
+        Profile::Rfc9293,
+        &path,
+        "shortest counterexample",
+        Format::Svg,
+    );
     assert!(out.contains(">no-phantom-connection</text>"), "{out}");
     assert!(out.contains(">violated here</text>"));
     assert!(problems(&out).is_empty());
@@ -422,17 +432,17 @@ fn the_explorer_marks_the_first_broken_step() {
         Some(Variant::TwoWayHandshake),
     );
     let prop = Variant::TwoWayHandshake.breaks();
-    let path = check::shortest(&cfg, &[prop])
+    let path = search::shortest(&cfg, &[prop])
         .remove(prop)
         .expect("counterexample");
     let model = TcpModel::new(cfg);
-    let out = svg::explorer(&model, &path);
+    let out = svg::explorer(model.only.as_deref(), &path);
     assert_eq!(
         out,
         diagram::render_marked(&path, Format::Svg, Some((path.len() - 1, prop)))
     );
     // A prefix that breaks nothing has no band.
-    let out = svg::explorer(&model, &path[..path.len() - 1]);
+    let out = svg::explorer(model.only.as_deref(), &path[..path.len() - 1]);
     assert!(!out.contains(r#"data-kind="band""#));
 }
 
@@ -486,7 +496,7 @@ fn random_paths_as_the_explorer_shows_them() {
                 state = s;
             }
             path.push((state, None));
-            let out = svg::explorer(&model, &path);
+            let out = svg::explorer(model.only.as_deref(), &path);
             let found = problems(&out);
             assert!(
                 found.is_empty(),
@@ -553,7 +563,7 @@ fn the_check_fails_on_the_old_renderer() {
 #[test]
 fn the_layout_check_finds_overlaps() {
     let mut trace = Trace::new(
-        &check::shortest(
+        &search::shortest(
             &Config::new(Preset::Quick, Profile::Rfc9293, None),
             &["three-way-handshake"],
         )

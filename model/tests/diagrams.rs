@@ -8,14 +8,14 @@
 //! builds, so it runs only in release
 //! (`cargo test --release -p synfin-model --test diagrams`).
 
-use synfin_model::check;
 use synfin_model::diagram::{self, text, Format};
 use synfin_model::properties::{self, Expectation};
+use synfin_model::search;
 use synfin_model::{Config, Preset, Profile, Variant};
 
 fn scenario(name: &'static str, preset: Preset) {
     let cfg = Config::new(preset, Profile::Rfc9293, None);
-    let path = check::shortest(&cfg, &[name])
+    let path = search::shortest(&cfg, &[name])
         .remove(name)
         .unwrap_or_else(|| panic!("scenario {name} unreachable under preset {preset}"));
     let txt = diagram::render(&path, Format::Text);
@@ -74,12 +74,22 @@ fn every_scenario_has_a_test() {
     }
 }
 
+/// What `synfin explain VARIANT` prints.
+fn explain(v: Variant, format: Format) -> String {
+    let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(v));
+    let path = search::shortest(&cfg, &[v.breaks()])
+        .remove(v.breaks())
+        .expect("counterexample");
+    let how = "shortest counterexample, preset default";
+    diagram::explain(v, Profile::Rfc9293, &path, how, format)
+}
+
 fn variant(v: Variant) {
-    let txt = diagram::explain(v, Profile::Rfc9293, Format::Text).expect("counterexample");
+    let txt = explain(v, Format::Text);
     for l in txt.lines() {
         assert!(l.chars().count() <= text::WIDTH, "{v}: line too wide: {l}");
     }
-    let mmd = diagram::explain(v, Profile::Rfc9293, Format::Mermaid).expect("counterexample");
+    let mmd = explain(v, Format::Mermaid);
     insta::assert_snapshot!(format!("variant-{v}-text"), txt);
     insta::assert_snapshot!(format!("variant-{v}-mermaid"), mmd);
 }

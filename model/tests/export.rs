@@ -123,7 +123,7 @@ fn scenarios_export_one_trace_per_scenario_ending_where_show_ends() {
         assert_eq!(t.origin, "scenario");
         assert_eq!(t, trace::record(&cfg, "scenario", actions), "{name}");
         // The same shortest path `synfin show` draws.
-        let shown = synfin_model::check::shortest(&cfg, &[name])
+        let shown = synfin_model::search::shortest(&cfg, &[name])
             .remove(name)
             .unwrap();
         assert_eq!(t.steps.len(), shown.len() - 1, "{name}");
@@ -177,4 +177,45 @@ fn budget_overrides_shape_the_world_and_the_manifest_records_them() {
     assert!(!cover.keys.iter().any(|k| k == abort));
     assert!(trace::cover_paths(&quick).1.contains(abort));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--retries` is one of the budgets every command shares: the exported
+/// traces' config carries it, and a retransmission count reaches it.
+#[test]
+fn retries_take_effect_in_export() {
+    let max_retries = |extra: &[&str]| {
+        let dir = std::env::temp_dir().join(format!(
+            "synfin-export-retries-{}-{}",
+            std::process::id(),
+            extra.len()
+        ));
+        let mut args = vec!["export", "--preset", "quick", "--cover", "transitions"];
+        args.extend(extra);
+        args.extend(["--out", dir.to_str().unwrap()]);
+        let out = synfin(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut configured = std::collections::BTreeSet::new();
+        let mut seen = 0;
+        for f in std::fs::read_dir(&dir).unwrap().flatten() {
+            if f.file_name() == "cover.json" {
+                continue;
+            }
+            let t: Trace =
+                serde_json::from_str(&std::fs::read_to_string(f.path()).unwrap()).unwrap();
+            configured.insert(t.config.retries);
+            for s in &t.steps {
+                for h in [&s.a, &s.b] {
+                    seen = seen.max(h.tcb.as_ref().and_then(|t| t.retries).unwrap_or(0));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        (configured.into_iter().collect::<Vec<_>>(), seen)
+    };
+    assert_eq!(max_retries(&[]), (vec![1], 1));
+    assert_eq!(max_retries(&["--retries", "2"]), (vec![2], 2));
 }

@@ -3,8 +3,8 @@
 //! counterexample, with proof from stateright itself that none is shorter.
 
 use stateright::{Checker, Model};
-use synfin_model::check;
 use synfin_model::properties::{self, Expectation};
+use synfin_model::{check, search};
 use synfin_model::{Config, Preset, Profile, TcpModel, Variant};
 
 fn exhaustive(cfg: Config) -> impl Checker<TcpModel> {
@@ -32,7 +32,7 @@ fn quick_rfc793_holds_everything_and_reaches_every_scenario() {
 fn the_tallying_check_agrees_with_the_plain_model() {
     for profile in [Profile::Rfc9293, Profile::Rfc793] {
         let cfg = Config::new(Preset::Quick, profile, None);
-        let report = check::check(&cfg, 2, false);
+        let report = check::check(&cfg, 2);
         let plain = exhaustive(cfg.clone());
         assert_eq!(report.unique_states, plain.unique_state_count());
         for v in &report.verdicts {
@@ -53,11 +53,7 @@ fn the_tallying_check_agrees_with_the_plain_model() {
             }
             let path = v.path.as_ref().expect("every scenario has an example");
             let prop = properties::by_name(v.name).unwrap();
-            assert!(
-                (prop.holds)(&TcpModel::new(cfg.clone()), &path.last().unwrap().0),
-                "{}",
-                v.name
-            );
+            assert!((prop.holds)(&path.last().unwrap().0), "{}", v.name);
         }
     }
 }
@@ -75,7 +71,7 @@ fn scenario_examples_are_paths_of_the_full_world() {
         .filter(|p| p.expectation == Expectation::Sometimes)
         .map(|p| p.name)
         .collect();
-    let found = check::examples(&cfg, &names);
+    let found = search::examples(&cfg, &names);
     assert_eq!(found.len(), names.len());
     for (name, path) in found {
         let mut state = model.init_states().remove(0);
@@ -89,7 +85,7 @@ fn scenario_examples_are_paths_of_the_full_world() {
             state = model.next_state(&state, *action).unwrap();
         }
         let prop = properties::by_name(name).unwrap();
-        assert!((prop.holds)(&model, &state), "{name}");
+        assert!((prop.holds)(&state), "{name}");
     }
 }
 
@@ -176,7 +172,7 @@ const QUICK_RFC793_STATES: usize = 155_642;
 fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
     for (variant, steps) in VARIANT_STEPS {
         let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(*variant));
-        let report = check::check(&cfg, 1, false);
+        let report = check::check(&cfg, 1);
         assert!(!report.ok(), "{variant} must break {}", variant.breaks());
         let verdict = report
             .verdicts
@@ -186,10 +182,7 @@ fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
         let path = verdict.path.as_ref().expect("a counterexample");
         assert_eq!(path.len() - 1, *steps, "{variant}: counterexample length");
         let prop = properties::by_name(variant.breaks()).unwrap();
-        assert!(!(prop.holds)(
-            &TcpModel::new(cfg.clone()),
-            &path.last().unwrap().0
-        ));
+        assert!(!(prop.holds)(&path.last().unwrap().0));
 
         // Depth d evaluates paths of at most d - 2 actions.
         let only = TcpModel {
@@ -267,7 +260,7 @@ fn two_way_handshake_counterexample_renders() {
         Profile::Rfc9293,
         Some(Variant::TwoWayHandshake),
     );
-    let paths = check::shortest(&cfg, &["no-phantom-connection"]);
+    let paths = search::shortest(&cfg, &["no-phantom-connection"]);
     insta::assert_snapshot!(synfin_model::render::steps(&paths["no-phantom-connection"]));
 }
 
@@ -281,16 +274,13 @@ fn two_way_handshake_counterexample_renders() {
 fn a_reopened_listener_does_not_reuse_the_iss_of_its_reset_syn_received() {
     let mut cfg = Config::new(Preset::Default, Profile::Rfc9293, None);
     (cfg.dups, cfg.losses, cfg.bytes, cfg.b_connects) = (1, 0, [0, 0], false);
-    let (paths, (states, _, depth)) = check::shortest_with_stats(&cfg, &["no-phantom-connection"]);
+    let (paths, stats) = search::shortest_with_stats(&cfg, &["no-phantom-connection"]);
     assert!(
         !paths.contains_key("no-phantom-connection"),
         "phantom connection:\n{}",
         synfin_model::render::steps(&paths["no-phantom-connection"])
     );
-    assert!(
-        depth > 10,
-        "the search stopped at depth {depth}, {states} states"
-    );
+    assert!(stats.depth > 10, "the search stopped early: {stats:?}");
 }
 
 mod random_configs {
@@ -329,4 +319,43 @@ mod random_configs {
             }
         }
     }
+}
+
+/// The progress display's estimate divides by a pinned state count: the
+/// quick preset's agree with the counts pinned above, and any world that
+/// is not a preset's own (a budget changed, a variant) has none.
+#[test]
+fn expected_state_counts_are_the_pinned_ones() {
+    let quick = |profile| Config::new(Preset::Quick, profile, None);
+    assert_eq!(
+        check::expected_states(&quick(Profile::Rfc9293)),
+        Some(QUICK_RFC9293_STATES)
+    );
+    assert_eq!(
+        check::expected_states(&quick(Profile::Rfc793)),
+        Some(QUICK_RFC793_STATES)
+    );
+    let mut more = quick(Profile::Rfc9293);
+    more.dups = 1;
+    assert_eq!(check::expected_states(&more), None);
+    let variant = Config::new(Preset::Default, Profile::Rfc9293, Some(Variant::NoTimeWait));
+    assert_eq!(check::expected_states(&variant), None);
+    assert!(check::expected_states(&Config::new(Preset::Default, Profile::Rfc793, None)).is_some());
+}
+
+/// The Explorer draws a path with the first step that breaks a safety
+/// property marked, as `synfin explain` does.
+#[test]
+fn the_explorers_diagram_marks_the_broken_step() {
+    let v = Variant::TwoWayHandshake;
+    let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(v));
+    let path = search::shortest(&cfg, &[v.breaks()])
+        .remove(v.breaks())
+        .unwrap();
+    let actions: Vec<_> = path.iter().filter_map(|(_, a)| *a).collect();
+    let model = TcpModel::new(cfg);
+    let init = model.init_states().remove(0);
+    let path = stateright::Path::from_actions(&model, init, &actions).unwrap();
+    let svg = model.as_svg(path).unwrap();
+    assert!(svg.contains(">no-phantom-connection</text>"), "{svg}");
 }

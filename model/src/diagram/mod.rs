@@ -325,14 +325,6 @@ pub fn scenario(name: &str) -> Result<&'static str, String> {
         .ok_or_else(|| format!("unknown scenario `{name}`; valid: {}", all.join(", ")))
 }
 
-/// An example of `scenario` under `cfg` ([`crate::check::examples`]: the
-/// shortest that needs no duplication, delay or crash, else the shortest),
-/// drawn in `format`.
-pub fn show(cfg: &crate::Config, scenario: &'static str, format: Format) -> Option<String> {
-    let path = crate::check::examples(cfg, &[scenario]).remove(scenario)?;
-    Some(render(&path, format))
-}
-
 /// What the standard design does differently from `v`, in one paragraph.
 pub fn standard_design(v: crate::Variant) -> &'static str {
     use crate::Variant::*;
@@ -373,16 +365,20 @@ pub fn standard_design(v: crate::Variant) -> &'static str {
     }
 }
 
-/// `synfin explain`: the shortest counterexample for `v` under the default
-/// preset, with which property broke, where, and what the standard design
-/// does instead. `None` if the variant breaks nothing (a model bug).
-pub fn explain(v: crate::Variant, profile: crate::Profile, format: Format) -> Option<String> {
-    let cfg = crate::Config::new(crate::Preset::Default, profile, Some(v));
+/// `synfin explain`: `path`, a counterexample for `v` found as `how` says
+/// (e.g. "shortest counterexample, preset default"), with which property
+/// broke, where, and what the standard design does instead.
+pub fn explain(
+    v: crate::Variant,
+    profile: crate::Profile,
+    path: &[(Sys, Option<Action>)],
+    how: &str,
+    format: Format,
+) -> String {
     let prop = v.breaks();
-    let path = crate::check::shortest(&cfg, &[prop]).remove(prop)?;
-    let diagram = render_marked(&path, format, Some((path.len() - 1, prop)));
+    let diagram = render_marked(path, format, Some((path.len() - 1, prop)));
     if format != Format::Text {
-        return Some(diagram);
+        return diagram;
     }
     let statement = crate::properties::by_name(prop).map_or("", |p| p.statement);
     let w = text::WIDTH - 4;
@@ -393,12 +389,12 @@ pub fn explain(v: crate::Variant, profile: crate::Profile, format: Format) -> Op
     out.push('\n');
     let step = path.len() - 1;
     out += &wrap(
-        &format!("{prop} is violated at step {step} (shortest counterexample, preset default, profile {profile})."),
+        &format!("{prop} is violated at step {step} ({how}, profile {profile})."),
         w,
     );
     out.push('\n');
     out += &wrap(standard_design(v), w);
-    Some(out)
+    out
 }
 
 /// Wrap `s` at `width` columns.

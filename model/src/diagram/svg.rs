@@ -24,8 +24,8 @@ use std::fmt::Write;
 use self::geom::P;
 use self::layout::{Anchor, Mark, Scene};
 use super::Trace;
+use crate::properties::{Expectation, ALL};
 use crate::system::{Action, Sys};
-use crate::TcpModel;
 
 /// The font the layout measures for: monospace, [`layout::CHAR`] em wide.
 pub const FONT_FAMILY: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
@@ -65,16 +65,16 @@ pub fn render(trace: &Trace) -> String {
 }
 
 /// The Explorer's diagram of `path`: [`render`] with the first step whose
-/// state violates one of `model`'s safety properties marked.
-pub fn explorer(model: &TcpModel, path: &[(Sys, Option<Action>)]) -> String {
-    use crate::properties::{Expectation, ALL};
+/// state violates a safety property marked (one of `only`, when given: the
+/// model's restriction to some properties).
+pub fn explorer(only: Option<&[&str]>, path: &[(Sys, Option<Action>)]) -> String {
     let mut trace = Trace::new(path);
     trace.violation = path.iter().enumerate().find_map(|(i, (s, _))| {
         ALL.iter()
             .find(|p| {
                 p.expectation == Expectation::Always
-                    && model.only.as_ref().is_none_or(|o| o.contains(&p.name))
-                    && !(p.holds)(model, s)
+                    && only.is_none_or(|o| o.contains(&p.name))
+                    && !(p.holds)(s)
             })
             .map(|p| (i, p.name))
     });

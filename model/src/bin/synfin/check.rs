@@ -1,0 +1,215 @@
+//! `synfin check`: the exhaustive check and its verdict table.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use serde_json::json;
+use synfin_model::check::{self, Report};
+use synfin_model::diagram::{self, Format};
+use synfin_model::properties::Expectation;
+use synfin_model::{render, textbook, Config, Preset, Profile, Variant};
+
+use crate::args::{parse, positive, Budgets};
+use crate::progress;
+
+/// Check every property exhaustively.
+///
+/// Visits every reachable state of the world (a preset, a profile and the
+/// budgets), evaluates the 8 safety properties and 10 scenarios of `synfin
+/// list` on each, and prints how many states there were and a verdict per
+/// property: `holds` or `VIOLATED` for safety, `reached` or `MISSED` for a
+/// scenario, with the length of the shortest example. A violated property
+/// is followed by its shortest counterexample, as a sequence diagram and
+/// step by step with both endpoints and the network after each step.
+///
+/// On a terminal, progress goes to stderr while the check runs (states,
+/// states/s, depth, elapsed, and the time left when the state count is
+/// known), and the verdict table ends with the command that draws a trace.
+#[derive(clap::Args, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct Args {
+    /// World size: quick (160 thousand states, seconds), default (the CI
+    /// gate: 32 million states) or deep (the default plus a host crash:
+    /// far more). `synfin list` describes each.
+    #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
+    preset: Preset,
+    /// Endpoint behaviour: rfc9293 (with RFC 5961 challenge ACKs and RFC
+    /// 1337's ignore-RST-in-TIME-WAIT) or rfc793 (as first published).
+    #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
+    profile: Profile,
+    /// Check a deliberately broken design instead (`synfin list` names
+    /// them): a breadth-first search for the shortest counterexample to the
+    /// one property it breaks; the other properties are not checked.
+    #[arg(long, value_parser = parse::<Variant>)]
+    variant: Option<Variant>,
+    /// Checker threads [default: one per core].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    threads: Option<usize>,
+    /// Print one JSON object (counts, and per property its verdict and
+    /// trace as a list of actions) instead of text; no hints.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    budgets: Budgets,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  synfin check                           the CI gate: preset default, profile rfc9293
+  synfin check --preset quick --json     seconds; one JSON object on stdout
+  synfin check --variant no-time-wait    a broken design: exit 1 and its counterexample
+  synfin check --preset quick --dups 1   the quick world with one duplicate
+
+Exit status: 0 every safety property holds and every scenario is reached,
+1 a property is violated or a scenario missed, 2 bad usage.";
+
+/// Run `synfin check`.
+pub fn run(args: Args) -> ExitCode {
+    let mut cfg = Config::new(args.preset, args.profile, args.variant);
+    args.budgets.apply(&mut cfg);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if !args.json {
+        eprintln!(
+            "checking preset {}, profile {}{} on {threads} threads",
+            cfg.preset,
+            cfg.profile,
+            cfg.variant
+                .map(|v| format!(", variant {v}"))
+                .unwrap_or_default()
+        );
+    }
+    let report = if let Some(v) = cfg.variant {
+        let _spinner = progress::spinner(&format!(
+            "searching breadth-first for the shortest counterexample to {}",
+            v.breaks()
+        ));
+        check::check(&cfg, threads)
+    } else {
+        let mut shown = progress::check(&cfg);
+        check::check_with_progress(&cfg, threads, &mut |p| shown.update(p))
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&cfg, &report)).expect("json")
+        );
+    } else {
+        print!("{}", report_text(&cfg, &report));
+        if std::io::stdout().is_terminal() {
+            print!("{}", hint(&cfg, &report));
+        }
+    }
+    ExitCode::from(if report.ok() { 0 } else { 1 })
+}
+
+fn report_text(cfg: &Config, r: &Report) -> String {
+    let mut out = format!(
+        "{} unique states ({} generated), max depth {}, {:.1} s (+{:.1} s for shortest paths)\n\n",
+        r.unique_states, r.states, r.max_depth, r.seconds, r.shortest_seconds
+    );
+    out += &format!(
+        "{:<24} {:<10} {:<9} {}\n",
+        "property", "kind", "verdict", "trace"
+    );
+    if cfg.variant.is_some() {
+        out += "(a variant is checked only for the property it exists to break)\n";
+    }
+    for v in &r.verdicts {
+        let kind = match v.expectation {
+            Expectation::Always => "safety",
+            Expectation::Sometimes => "scenario",
+        };
+        let verdict = match (v.expectation, v.holds) {
+            (Expectation::Always, true) => "holds",
+            (Expectation::Always, false) => "VIOLATED",
+            (Expectation::Sometimes, true) => "reached",
+            (Expectation::Sometimes, false) => "MISSED",
+        };
+        let len = v
+            .path
+            .as_ref()
+            .map(|p| format!("{} steps", p.len() - 1))
+            .unwrap_or_default();
+        out += &format!("{:<24} {:<10} {:<9} {}\n", v.name, kind, verdict, len);
+    }
+    for v in r.verdicts.iter().filter(|v| !v.holds) {
+        match &v.path {
+            Some(path) => {
+                out += &format!(
+                    "\n{} violated: shortest counterexample, {} steps\n",
+                    v.name,
+                    path.len() - 1
+                );
+                let violation = Some((path.len() - 1, v.name));
+                out += &diagram::render_marked(path, Format::Text, violation);
+                out += "\nstep by step, with both endpoints and the network after each step:\n";
+                out += &render::steps(path);
+            }
+            None => out += &format!("\n{}: no reachable state shows this scenario\n", v.name),
+        }
+    }
+    if let Some(variant) = cfg.variant {
+        out += &format!(
+            "\nvariant {variant} is meant to break {}\n",
+            variant.breaks()
+        );
+    }
+    out
+}
+
+/// What to run next to see a trace: printed after the table on a terminal.
+fn hint(cfg: &Config, r: &Report) -> String {
+    let world = world_args(cfg);
+    if let Some(v) = cfg.variant {
+        let mut out = format!(
+            "\nsee it as a diagram: synfin explain {v}{world}\n  \
+             add --format svg > {v}.svg for a picture (or mermaid, json)\n"
+        );
+        if textbook::for_name(v.name()).is_some() {
+            out += "  add --textbook for the shape textbooks draw\n";
+        }
+        return out;
+    }
+    if r.ok() {
+        return format!(
+            "\nsee a scenario: synfin show three-way-handshake{world}\n  \
+             (or any scenario above; add --format svg > handshake.svg for a picture)\n"
+        );
+    }
+    "\nthe counterexample above is the shortest; --json lists its actions\n".to_string()
+}
+
+/// The arguments that give `show` or `explain` the preset and profile just
+/// checked (budgets given on the command line are not repeated).
+fn world_args(cfg: &Config) -> String {
+    let mut out = String::new();
+    if cfg.preset != Preset::Default {
+        out += &format!(" --preset {}", cfg.preset);
+    }
+    if cfg.profile != Profile::Rfc9293 {
+        out += &format!(" --profile {}", cfg.profile);
+    }
+    out
+}
+
+fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
+    json!({
+        "preset": cfg.preset.name(),
+        "profile": cfg.profile.name(),
+        "variant": cfg.variant.map(|v| v.name()),
+        "unique_states": r.unique_states,
+        "states": r.states,
+        "max_depth": r.max_depth,
+        "seconds": r.seconds,
+        "ok": r.ok(),
+        "properties": r.verdicts.iter().map(|v| json!({
+            "name": v.name,
+            "expectation": match v.expectation { Expectation::Always => "always", Expectation::Sometimes => "sometimes" },
+            "holds": v.holds,
+            "trace_length": v.path.as_ref().map(|p| p.len() - 1),
+            "trace": v.path.as_ref().map(|p| p.iter().filter_map(|(_, a)| a.map(|a| render::action(&a))).collect::<Vec<_>>()),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,110 @@
+//! Progress on stderr while a check or search runs, drawn with `indicatif`
+//! and only when stderr is a terminal: a pipe or a log file gets nothing.
+//!
+//! An exhaustive check of a preset with its own budgets has a known state
+//! count ([`check::expected_states`]), so it gets a bar and an estimate of
+//! the time left:
+//!
+//! ```text
+//! ⠤ [#########>----------] 16,016,347/32,163,694 states, 957,465/s, depth 62, 17s, ETA 17s
+//! ```
+//!
+//! Anything else gets a spinner with the same counts and no estimate.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use synfin_model::check::{self, Progress};
+use synfin_model::Config;
+
+/// States per second, as a whole number with separators.
+fn rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{}/s", HumanCount(state.per_sec() as u64));
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .expect("the templates here are valid")
+        .with_key("rate", rate)
+        .progress_chars("#>-")
+}
+
+fn bar(len: Option<u64>) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    Some(bar)
+}
+
+/// The progress display of an exhaustive check; cleared when dropped.
+pub struct CheckProgress {
+    bar: Finish,
+    expected: Option<usize>,
+}
+
+/// Start the progress display of an exhaustive check of `cfg`.
+pub fn check(cfg: &Config) -> CheckProgress {
+    let expected = check::expected_states(cfg);
+    let bar = bar(expected.map(|n| n as u64));
+    if let Some(bar) = &bar {
+        bar.set_style(style(if expected.is_some() {
+            "{spinner} [{bar:20}] {human_pos}/{human_len} states, {rate}, depth {msg}, {elapsed}, ETA {eta}"
+        } else {
+            "{spinner} {human_pos} states, {rate}, depth {msg}, {elapsed} (no estimate: not a preset's own budgets)"
+        }));
+    }
+    CheckProgress {
+        bar: Finish(bar),
+        expected,
+    }
+}
+
+impl CheckProgress {
+    /// Show where the check is.
+    pub fn update(&mut self, p: Progress) {
+        let Some(bar) = &self.bar.0 else { return };
+        match p {
+            Progress::Exploring { states, depth, .. } => {
+                if self.expected.is_some_and(|n| states > n) {
+                    // More than pinned: the model changed; keep counting.
+                    bar.set_length(states as u64);
+                }
+                bar.set_position(states as u64);
+                bar.set_message(depth.to_string());
+            }
+            Progress::Paths(n) => {
+                bar.set_style(style(
+                    "{spinner} shortest paths to {msg} discoveries, {elapsed}",
+                ));
+                bar.set_message(n.to_string());
+                bar.reset_elapsed();
+                bar.enable_steady_tick(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// A spinner saying what is being searched for, until dropped.
+pub fn spinner(what: &str) -> Finish {
+    let bar = bar(None);
+    if let Some(bar) = &bar {
+        bar.set_style(style("{spinner} {msg}, {elapsed}"));
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(100));
+    }
+    Finish(bar)
+}
+
+/// Clears its bar when dropped, so the output that follows starts on a
+/// clean line.
+pub struct Finish(Option<ProgressBar>);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
