@@ -28,8 +28,9 @@ mkdir -p "$out"
 # Tables of what the model knows, from its own list.
 "$synfin" list --json | python3 scripts/list-tables.py "$out"
 
-# The quick check, without its timings (they differ from run to run).
-"$synfin" check --preset quick \
+# The quick check, on one thread (the depth a parallel search reports varies)
+# and without its timings (they differ from run to run).
+"$synfin" check --preset quick --threads 1 \
   | sed -E 's/, [0-9.]+ s \(\+[0-9.]+ s for shortest paths\)//' >"$out/check-quick.txt"
 
 # Every scenario and every variant, as text and as SVG.
@@ -42,6 +43,14 @@ while read -r v; do
   "$synfin" explain "$v" --format svg >"$out/explain-$v.svg"
 done <"$out/variant-names.txt"
 "$synfin" show three-way-handshake --format mermaid >"$out/show-three-way-handshake.mmd"
+
+# The textbook-shaped examples, where the shortest path is not the figure.
+for s in simultaneous-open stale-syn-rejected; do
+  "$synfin" show "$s" --textbook >"$out/show-$s-textbook.txt"
+  "$synfin" show "$s" --textbook --format svg >"$out/show-$s-textbook.svg"
+done
+"$synfin" explain no-time-wait --textbook >"$out/explain-no-time-wait-textbook.txt"
+"$synfin" explain no-time-wait --textbook --format svg >"$out/explain-no-time-wait-textbook.svg"
 
 # Help texts, as a user sees them.
 "$synfin" --help >"$out/help-synfin.txt"

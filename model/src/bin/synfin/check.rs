@@ -72,12 +72,13 @@ pub fn run(args: Args) -> ExitCode {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if !args.json {
         eprintln!(
-            "checking preset {}, profile {}{} on {threads} threads",
+            "checking preset {}, profile {}{} on {threads} thread{}",
             cfg.preset,
             cfg.profile,
             cfg.variant
                 .map(|v| format!(", variant {v}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if threads == 1 { "" } else { "s" }
         );
     }
     let report = if let Some(v) = cfg.variant {
