@@ -47,7 +47,7 @@ header() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   printf '<!-- written by scripts/measure.sh %s; do not edit -->\n\n' "$2"
   printf '%s, measured %s at commit `%s` on %s cores (%s), %s GiB of memory; load average before: %s.\n\n' \
-    "$title" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')" \
+    "$title" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ":!$out" || echo '+changes')" \
     "$(nproc)" "$cpu" "$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" "$(load)"
 }
 footer() { printf '\nLoad average after: %s.\n' "$(load)"; }
@@ -120,7 +120,7 @@ section_conformance() {
   fresh=$(mktemp -d)
   {
     header "\`synfin-conform replay\` against synfin-tcp" conformance
-    echo '| traces | files | steps (3 ISN bases) | divergences | known deviations | transitions taken | seconds | steps/s |'
+    echo '| traces | trace files | steps (3 ISN bases) | divergences | known deviations | transitions taken | seconds | steps/s |'
     echo '|---|---|---|---|---|---|---|---|'
     echo "measure: replay the committed suite" >&2
     replay_row 'committed suite, `conformance/traces/`'
