@@ -15,19 +15,34 @@
 //!
 //! Everything is in presentation attributes (no `<style>`, no ids), so the
 //! file stands alone and can be put inline in a page, as the Explorer does.
+//!
+//! The submodules, bottom to top, each using only those before it:
+//! [`geom`] (points and turned boxes), [`colour`] (the palette), [`scene`]
+//! (what is drawn, and the check that nothing collides), `copy` (the
+//! segment copies drawn as arrows), `spot` (a clear spot for a label),
+//! `legend`, and [`layout`] (where everything goes).
 
+// Plane geometry and the palette.
+pub mod colour;
 pub mod geom;
+// What is drawn.
+pub mod scene;
+// The arrows, a spot for a label, the legend.
+mod copy;
+mod legend;
+mod spot;
+// Where everything goes.
 pub mod layout;
 
 use std::fmt::Write;
 
 use self::geom::P;
-use self::layout::{Anchor, Mark, Scene};
+use self::scene::{Anchor, Mark, Scene};
 use super::Trace;
 use crate::properties::{Expectation, ALL};
 use crate::system::{Action, Sys};
 
-/// The font the layout measures for: monospace, [`layout::CHAR`] em wide.
+/// The font the layout measures for: monospace, [`scene::CHAR`] em wide.
 pub const FONT_FAMILY: &str = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace";
 
 fn esc(s: &str) -> String {
@@ -99,14 +114,14 @@ pub fn write(scene: &Scene) -> String {
             r#"<rect data-kind="band" x="0" y="{}" width="{w}" height="{}" fill="{}"/>"#,
             num(y0),
             num(y1 - y0),
-            layout::colour::BAND
+            colour::BAND
         );
         let _ = writeln!(
             out,
             r#"<rect data-kind="band" x="0" y="{}" width="4" height="{}" fill="{}"/>"#,
             num(y0),
             num(y1 - y0),
-            layout::colour::LOST
+            colour::LOST
         );
     }
     for l in &scene.lines {
@@ -221,7 +236,7 @@ pub fn write(scene: &Scene) -> String {
             Anchor::Middle => r#" text-anchor="middle""#,
             Anchor::End => r#" text-anchor="end""#,
         };
-        let size = if t.size == layout::FONT {
+        let size = if t.size == scene::FONT {
             String::new()
         } else {
             format!(r#" font-size="{}""#, num(t.size))
