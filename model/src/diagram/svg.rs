@@ -18,7 +18,7 @@
 //!
 //! The submodules, bottom to top, each using only those before it:
 //! [`geom`] (points and turned boxes), [`colour`] (the palette), [`scene`]
-//! (what is drawn, and the check that nothing collides), `copy` (the
+//! (what is drawn, and the check that nothing collides), `arrow` (the
 //! segment copies drawn as arrows), `spot` (a clear spot for a label),
 //! `legend`, and [`layout`] (where everything goes).
 
@@ -28,7 +28,7 @@ pub mod geom;
 // What is drawn.
 pub mod scene;
 // The arrows, a spot for a label, the legend.
-mod copy;
+mod arrow;
 mod legend;
 mod spot;
 // Where everything goes.

@@ -34,7 +34,7 @@
 pub use super::colour;
 pub use super::scene::Scene;
 
-use super::copy::{copies, Copy, End, Level};
+use super::arrow::{copies, Arrow, End, Level};
 use super::geom::{p, Quad, P};
 use super::legend;
 use super::scene::{
@@ -101,7 +101,7 @@ struct Knobs {
 pub fn layout(trace: &Trace) -> Scene {
     let copies = copies(trace);
     let rows = trace.rows.len();
-    let longest = copies.iter().map(Copy::label_width).fold(0.0, f64::max);
+    let longest = copies.iter().map(Arrow::label_width).fold(0.0, f64::max);
     let base = (longest + 2.0 * INSET + 90.0).max(400.0).ceil();
     let mut knobs = Knobs {
         extra: vec![0.0; rows + 1],
@@ -157,7 +157,7 @@ pub fn layout(trace: &Trace) -> Scene {
 /// earlier is in the way of every text placed later.
 fn attempt_layout(
     trace: &Trace,
-    copies: &[Copy],
+    copies: &[Arrow],
     knobs: &Knobs,
 ) -> (Scene, Vec<usize>, Vec<usize>) {
     let at = Attempt::new(trace, copies, knobs);
@@ -184,7 +184,7 @@ fn attempt_layout(
 /// One attempt's inputs, and the rows and columns its steps place by.
 struct Attempt<'a> {
     trace: &'a Trace,
-    copies: &'a [Copy],
+    copies: &'a [Arrow],
     knobs: &'a Knobs,
     /// Each row's fixed texts.
     texts: Vec<RowText>,
@@ -197,7 +197,7 @@ struct Attempt<'a> {
 
 impl<'a> Attempt<'a> {
     /// The rows' texts first, since they size the columns and the rows.
-    fn new(trace: &'a Trace, copies: &'a [Copy], knobs: &'a Knobs) -> Attempt<'a> {
+    fn new(trace: &'a Trace, copies: &'a [Arrow], knobs: &'a Knobs) -> Attempt<'a> {
         let rows = trace.rows.len();
         let texts = row_texts(trace, copies, knobs);
         let cols = columns(trace, &texts, knobs.mid);
@@ -358,7 +358,7 @@ impl<'a> Attempt<'a> {
     /// Where copy `c`'s arrow starts and ends, `same` being how many arrows
     /// before it end at the same place: fanned out from them, and turned
     /// away from any arrow `shafts` has from the same point.
-    fn arrow_ends(&self, c: &Copy, same: usize, shafts: &[(P, P)]) -> (P, P) {
+    fn arrow_ends(&self, c: &Arrow, same: usize, shafts: &[(P, P)]) -> (P, P) {
         let (rows, ys) = (self.trace.rows.len(), &self.ys);
         let x_of = |h: u8| if h == 0 { self.cols.xa } else { self.cols.xb };
         let from = c.t.seg.from & 1;
@@ -405,7 +405,7 @@ impl<'a> Attempt<'a> {
         (a, b)
     }
 
-    /// Copy `i`'s arrow from `a` to `b`: its shaft, then its head or the
+    /// Arrow `i`'s arrow from `a` to `b`: its shaft, then its head or the
     /// marker where it ended, then a clock wherever it was held past a
     /// tick; the shaft and head go into `strokes` as copy `i`'s.
     fn draw_arrow(&self, scene: &mut Scene, strokes: &mut Vec<Stroke>, i: usize, (a, b): (P, P)) {
@@ -581,7 +581,7 @@ impl<'a> Attempt<'a> {
 /// Each row's fixed texts, which size the columns and rows: the broken
 /// property's name, calls written outside the lifelines, ticks, held and
 /// dying segments, and the labels of copies drawn only by their number.
-fn row_texts(trace: &Trace, copies: &[Copy], knobs: &Knobs) -> Vec<RowText> {
+fn row_texts(trace: &Trace, copies: &[Arrow], knobs: &Knobs) -> Vec<RowText> {
     let rows = trace.rows.len();
     let mut texts: Vec<RowText> = vec![RowText::default(); rows];
     for row in &trace.rows {

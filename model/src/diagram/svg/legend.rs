@@ -2,8 +2,8 @@
 //! has (lost, dup, late, old, died of age, in flight), a short sample arrow
 //! drawn as the figure draws that kind, its badge, and what it means.
 
+use super::arrow::{Arrow, End};
 use super::colour;
-use super::copy::{Copy, End};
 use super::geom::{p, P};
 use super::scene::{
     badge_width, width, Anchor, Badge, Head, Icon, Line, Mark, Scene, Text, FONT, HEAD, MARGIN,
@@ -13,7 +13,7 @@ use super::scene::{
 /// scene; returns the y below it, `y` itself when nothing needs explaining.
 /// The layout's last step: it goes under the lifelines, clear of
 /// everything else.
-pub(super) fn draw(scene: &mut Scene, copies: &[Copy], mut y: f64) -> f64 {
+pub(super) fn draw(scene: &mut Scene, copies: &[Arrow], mut y: f64) -> f64 {
     let entries = entries(copies);
     if entries.is_empty() {
         return y;
@@ -45,9 +45,9 @@ pub(super) fn draw(scene: &mut Scene, copies: &[Copy], mut y: f64) -> f64 {
 }
 
 /// The legend's entries: which kind of arrow, its badge, and what it means.
-fn entries(copies: &[Copy]) -> Vec<(&'static str, &'static str, &'static str)> {
+fn entries(copies: &[Arrow]) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut out = Vec::new();
-    let any = |f: &dyn Fn(&Copy) -> bool| copies.iter().any(f);
+    let any = |f: &dyn Fn(&Arrow) -> bool| copies.iter().any(f);
     if any(&|c| matches!(c.end, End::Lost(_))) {
         out.push(("lost", "lost", "lost by the network"));
     }

@@ -1,4 +1,4 @@
-//! The copies of segments, each drawn as one arrow: which copies a trace
+//! The arrows of a diagram, one per copy of a segment: which copies a trace
 //! has, how each arrow ends, its colour, dash and badges, and its label at
 //! each [`Level`] the layout may fall back to.
 
@@ -24,7 +24,7 @@ pub(super) type Badges = Vec<(&'static str, &'static str)>;
 
 /// One copy of a segment, drawn as one arrow.
 #[derive(Clone, Debug)]
-pub(super) struct Copy {
+pub(super) struct Arrow {
     /// The segment, with its number and the row that sent it.
     pub(super) t: Tracked,
     /// How its arrow ends.
@@ -37,7 +37,7 @@ pub(super) struct Copy {
     pub(super) held: Vec<usize>,
 }
 
-impl Copy {
+impl Arrow {
     /// Held by the network past a tick.
     pub(super) fn late(&self) -> bool {
         self.t.seg.late
@@ -128,7 +128,7 @@ impl Copy {
 }
 
 /// Every copy of every segment, in the order their arrows end.
-pub(super) fn copies(trace: &Trace) -> Vec<Copy> {
+pub(super) fn copies(trace: &Trace) -> Vec<Arrow> {
     let mut out = Vec::new();
     let older = |t: &Tracked, step: usize| {
         trace
@@ -136,7 +136,7 @@ pub(super) fn copies(trace: &Trace) -> Vec<Copy> {
             .get(step)
             .is_some_and(|(s, _)| s.hosts[t.seg.from as usize & 1].inc > t.seg.g_inc)
     };
-    let copy = |t: Tracked, end, dup, old| Copy {
+    let copy = |t: Tracked, end, dup, old| Arrow {
         t,
         end,
         dup,
