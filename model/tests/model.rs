@@ -264,12 +264,12 @@ fn two_way_handshake_counterexample_renders() {
     insta::assert_snapshot!(synfin_model::render::steps(&paths["no-phantom-connection"]));
 }
 
-/// Found by the `deep` preset: a passive SYN-RECEIVED that went back to
-/// LISTEN forgot the ISS its SYN,ACK consumed, so after CLOSE and a new
-/// LISTEN, with no tick between, the host chose the same ISS again and an
-/// old duplicate SYN plus an old ACK opened a connection A never asked for
-/// (10 steps). The smallest world that holds it: two OPENs, one duplicate,
-/// one ABORT, no data, no loss.
+/// A passive SYN-RECEIVED that goes back to LISTEN must remember the ISS
+/// its SYN,ACK consumed. If it forgot, then after CLOSE and a new LISTEN
+/// with no tick between, the host would choose the same ISS again, and an
+/// old duplicate SYN plus an old ACK would open a connection A never asked
+/// for (10 steps). The smallest world where that path exists: two OPENs,
+/// one duplicate, one ABORT, no data, no loss.
 #[test]
 fn a_reopened_listener_does_not_reuse_the_iss_of_its_reset_syn_received() {
     let mut cfg = Config::new(Preset::Default, Profile::Rfc9293, None);
