@@ -48,7 +48,7 @@ header() {
   printf '<!-- written by scripts/measure.sh %s; do not edit -->\n\n' "$2"
   printf '%s, measured %s at commit `%s` on %s cores (%s), %s GiB of memory; load average before: %s.\n\n' \
     "$title" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ":!$out" || echo '+changes')" \
-    "$(nproc)" "$cpu" "$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" "$(load)"
+    "$(nproc)" "$cpu" "$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" "${started_load:-$(load)}"
 }
 footer() { printf '\nLoad average after: %s.\n' "$(load)"; }
 
@@ -187,7 +187,18 @@ section_mutants() {
   command -v cargo-mutants >/dev/null || { echo "measure: cargo install cargo-mutants first" >&2; exit 2; }
   local log
   log=$(mktemp)
-  conformance/scripts/mutants.sh 2>&1 | tee "$log" >&2 || true
+  # The header is written after the run: keep the load it started under.
+  local started_load
+  started_load=$(load)
+  local rc=0
+  conformance/scripts/mutants.sh 2>&1 | tee "$log" >&2 || rc=${PIPESTATUS[0]}
+  # cargo-mutants exits 0 when every mutant was caught, 2 when some were
+  # missed and 3 when some timed out; anything else (an interrupted run, a
+  # failing baseline) has no kill rate worth writing down.
+  case "$rc" in
+    0|2|3) ;;
+    *) echo "measure: the mutants run did not finish (exit $rc); nothing written" >&2; rm -f "$log"; exit 1 ;;
+  esac
   {
     header 'cargo-mutants over synfin-tcp'"'"'s connection core, killed by the conformance suite' mutants
     echo '```text'
