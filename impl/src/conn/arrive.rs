@@ -124,14 +124,40 @@ fn rst_reply(seg: &Segment, seq: SeqNum, ack: Option<SeqNum>) -> Segment {
 
 impl Connection {
     /// SEGMENT ARRIVES (RFC 9293 §3.10.7): processes one segment that the
-    /// caller has demultiplexed to this connection, at `now`.
-    ///
-    /// `isn` is asked for an ISS only when a SYN arrives in LISTEN; other
-    /// states never use it. Pull the results with
-    /// [`poll_transmit`](Self::poll_transmit),
+    /// caller has demultiplexed to this connection, at `now`. Pull the
+    /// results with [`poll_transmit`](Self::poll_transmit),
     /// [`poll_timeout`](Self::poll_timeout) and
     /// [`poll_event`](Self::poll_event).
-    pub fn handle_segment(&mut self, now: Instant, seg: &Segment, isn: &mut dyn IsnSource) {
+    ///
+    /// This call never selects an ISS, so it takes no ISN source: in every
+    /// state but LISTEN none is ever needed. In LISTEN, a SYN makes the TCB
+    /// select one (§3.10.7.2, third step), which this call cannot do: such
+    /// a SYN is dropped, as by a listener whose backlog is full (the peer
+    /// retransmits it). A TCB that can be in LISTEN (made by
+    /// [`listen`](Self::listen), or a passive child that a RST took back
+    /// there) takes its segments through
+    /// [`handle_segment_with_isn`](Self::handle_segment_with_isn).
+    /// Everything else of §3.10.7.2 (RST ignored, ACK answered with a RST,
+    /// anything else dropped) is done here too.
+    pub fn handle_segment(&mut self, now: Instant, seg: &Segment) {
+        self.arrive(now, seg, None);
+    }
+
+    /// SEGMENT ARRIVES, for a TCB that may be in LISTEN: the same as
+    /// [`handle_segment`](Self::handle_segment), except that a SYN arriving
+    /// in LISTEN selects its ISS from `isn` (RFC 9293 §3.10.7.2, third
+    /// step). In every other state `isn` is not used.
+    pub fn handle_segment_with_isn(
+        &mut self,
+        now: Instant,
+        seg: &Segment,
+        isn: &mut dyn IsnSource,
+    ) {
+        self.arrive(now, seg, Some(isn));
+    }
+
+    /// §3.10.7, dispatched on the state; `isn` is only used in LISTEN.
+    fn arrive(&mut self, now: Instant, seg: &Segment, isn: Option<&mut dyn IsnSource>) {
         match self.state {
             State::Closed => self.arrive_closed(seg),
             State::Listen => self.arrive_listen(now, seg, isn),
@@ -169,11 +195,14 @@ impl Connection {
     /// `<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>`, "SND.NXT is set to ISS+1 and
     /// SND.UNA to ISS", enter SYN-RECEIVED. Text and FIN on the SYN are not
     /// queued (see the module's spec choices).
-    fn arrive_listen(&mut self, now: Instant, seg: &Segment, isn: &mut dyn IsnSource) {
+    fn arrive_listen(&mut self, now: Instant, seg: &Segment, isn: Option<&mut dyn IsnSource>) {
         match listen_verdict(seg) {
             ListenVerdict::Ignore => {}
             ListenVerdict::Reset(rst) => self.outbox.push_back(rst),
             ListenVerdict::Syn => {
+                // No ISN source: no ISS can be selected, so the SYN is
+                // dropped (see `handle_segment`).
+                let Some(isn) = isn else { return };
                 let local = SocketAddrV4::new(*seg.dst.ip(), self.local.port());
                 let local = if self.local.ip().is_unspecified() {
                     local

@@ -1,8 +1,11 @@
 //! The connection core: one TCB (RFC 9293 §3.3.1), sans-IO.
 //!
 //! A [`Connection`] is a pure state machine. It never reads a clock, does
-//! I/O or draws randomness: every input takes `now`, the ISS is handed in
-//! (see [`crate::isn`]), and outputs are pulled.
+//! I/O or draws randomness: every input takes `now`, and outputs are
+//! pulled. An ISN source (see [`crate::isn`]) is handed in only to the
+//! calls that select an ISS: [`Connection::connect`], [`Connection::accept`],
+//! [`Connection::open`] and, for a TCB in LISTEN,
+//! [`Connection::handle_segment_with_isn`].
 //!
 //! - [`arrive`]: SEGMENT ARRIVES, one function per step of RFC 9293 §3.10.7;
 //! - [`user`]: OPEN, SEND, RECEIVE, CLOSE, ABORT (§3.10.1–§3.10.5);
@@ -47,7 +50,9 @@ const DEFAULT_MSS: u16 = 536;
 ///
 /// - getters ([`state`](Self::state), [`snd_nxt`](Self::snd_nxt), …);
 /// - inputs: [`handle_segment`](Self::handle_segment) for a segment that
-///   arrived for this connection's 4-tuple (the caller demultiplexes) and
+///   arrived for this connection's 4-tuple (the caller demultiplexes;
+///   [`handle_segment_with_isn`](Self::handle_segment_with_isn) for a TCB
+///   in LISTEN, where a SYN selects an ISS) and
 ///   [`handle_timeout`](Self::handle_timeout) once the instant returned by
 ///   [`poll_timeout`](Self::poll_timeout) has passed;
 /// - user calls: [`send`](Self::send), [`recv`](Self::recv),

@@ -21,7 +21,7 @@ impl Endpoint {
         let quad = Quad::new(seg.dst, seg.src);
         if let Some(&i) = self.conns.get(&quad) {
             if let Some(conn) = self.slots[i as usize].conn.as_mut() {
-                conn.handle_segment(now, seg, &mut *self.isn);
+                conn.handle_segment(now, seg);
             }
             self.after(i, now);
             return;
@@ -123,7 +123,7 @@ impl Endpoint {
                 return;
             }
         }
-        conn.handle_segment(now, seg, &mut *self.isn);
+        conn.handle_segment(now, seg);
         while let Some(s) = conn.poll_transmit() {
             self.outbox.push_back(s);
         }

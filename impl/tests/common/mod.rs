@@ -106,7 +106,12 @@ impl Sock {
     #[track_caller]
     pub fn send(&mut self, seg: Segment) {
         let now = self.now;
-        self.c.handle_segment(now, &seg, &mut self.isn);
+        // Only a TCB in LISTEN can select an ISS when a segment arrives.
+        if self.c.state() == State::Listen {
+            self.c.handle_segment_with_isn(now, &seg, &mut self.isn);
+        } else {
+            self.c.handle_segment(now, &seg);
+        }
     }
 
     /// Asserts the segments the core emitted, in order, and nothing more.
