@@ -110,6 +110,10 @@ pub struct Connection {
     recv_buf: VecDeque<u8>,
     /// The peer's FIN was received.
     fin_received: bool,
+    /// The peer's SYN, kept while it carried text or a FIN that is queued
+    /// "for processing after the ESTABLISHED state has been reached"
+    /// (RFC 9293 §3.10.7.2 third step, §3.10.7.3 fourth step).
+    syn_queued: Option<Box<Segment>>,
 
     // Retransmission (RFC 6298) and timers.
     timers: TimerTable,
@@ -171,6 +175,7 @@ impl Connection {
             rcv_nxt: SeqNum(0),
             recv_buf: VecDeque::new(),
             fin_received: false,
+            syn_queued: None,
             timers: TimerTable::default(),
             rto: config.rto_initial,
             srtt: None,
@@ -287,6 +292,10 @@ impl Connection {
             + self.recv_buf.capacity()
             + self.outbox.capacity() * std::mem::size_of::<Segment>()
             + self.events.capacity() * std::mem::size_of::<Event>()
+            + self
+                .syn_queued
+                .as_ref()
+                .map_or(0, |s| std::mem::size_of::<Segment>() + s.payload.capacity())
     }
 
     // ------------------------------------------------------------------
@@ -597,6 +606,7 @@ impl Connection {
         self.send_buf = VecDeque::new();
         self.fin_queued = false;
         self.ack_needed = false;
+        self.syn_queued = None;
         if flush {
             self.recv_buf = VecDeque::new();
         }
