@@ -319,7 +319,37 @@ impl Connection {
     // ------------------------------------------------------------------
     // Timeouts (RFC 9293 §3.10.8).
 
-    /// Services every timer that is due at `now`.
+    /// Lets time pass up to `target`, servicing each timer at its own
+    /// deadline: while [`poll_timeout`](Self::poll_timeout) is at or before
+    /// `target`, [`handle_timeout`](Self::handle_timeout) is called at
+    /// exactly that deadline (so a retransmission due at 1 s, whose backed
+    /// off successor is due at 3 s, fires at 1 s and then at 3 s, not twice
+    /// at `target`). What the timers send and report stays queued for
+    /// [`poll_transmit`](Self::poll_transmit) and
+    /// [`poll_event`](Self::poll_event); to see each deadline's output at
+    /// its own instant, call [`handle_next_timeout`](Self::handle_next_timeout)
+    /// in a loop instead.
+    ///
+    /// `now` must not go backwards: call it with the `now` of the next
+    /// input before giving that input, so that no deadline is left behind
+    /// an instant the TCB has already seen.
+    pub fn advance_to(&mut self, target: Instant) {
+        while self.handle_next_timeout(target).is_some() {}
+    }
+
+    /// Services the earliest deadline if it is at or before `until`, at
+    /// exactly that deadline, and returns it; `None` (and nothing done) if
+    /// no timer is due by `until`. One step of
+    /// [`advance_to`](Self::advance_to).
+    pub fn handle_next_timeout(&mut self, until: Instant) -> Option<Instant> {
+        let deadline = self.poll_timeout().filter(|&d| d <= until)?;
+        self.handle_timeout(deadline);
+        Some(deadline)
+    }
+
+    /// Services every timer that is due at `now`. A timer that was due
+    /// earlier is serviced late, at `now`; to service each at its own
+    /// deadline, use [`advance_to`](Self::advance_to).
     pub fn handle_timeout(&mut self, now: Instant) {
         for timer in Timer::VALUES {
             if !self.timers.is_expired(timer, now) {

@@ -138,11 +138,12 @@ impl Sock {
         assert_eq!(self.events(), expected, "events (state {})", self.c.state());
     }
 
-    /// Moves the clock to `at` and services due timers.
+    /// Moves the clock to `at`, servicing each timer due by then at its own
+    /// deadline (`Connection::advance_to`).
     pub fn advance_to(&mut self, at: Instant) {
         assert!(at >= self.now, "time must not go backwards");
+        self.c.advance_to(at);
         self.now = at;
-        self.c.handle_timeout(at);
     }
 
     /// Moves the clock to the next timer expiry and services it; returns it.
