@@ -67,7 +67,9 @@ const DEFAULT_MSS: u16 = 536;
 ///
 /// `now` must never go backwards between calls. Outputs queue up until they
 /// are pulled; nothing is lost by pulling late, but timers are only serviced
-/// by `handle_timeout`.
+/// by `handle_timeout`. To let time pass up to an instant with every timer
+/// serviced at its own deadline (not late, at that instant), call
+/// [`advance_to`](Self::advance_to) before the input at that instant.
 #[derive(Clone, Debug)]
 pub struct Connection {
     config: Config,

@@ -149,7 +149,12 @@ impl Endpoint {
     }
 
     /// An endpoint with the ISN source `isn` (e.g. [`crate::isn::FixedIsn`]
-    /// in tests) and hash tables keyed by `table_key`.
+    /// in tests) and hash tables keyed by `table_key`. The endpoint owns its
+    /// source and asks it only where an ISS is selected: an active OPEN
+    /// ([`connect`](Self::connect)), a SYN taken by a listener, and a MAY-2
+    /// reopening from TIME-WAIT. A harness that must choose each ISS can
+    /// pass a source that reads a value it shares (an `Rc<Cell<SeqNum>>`,
+    /// say).
     pub fn with_isn(config: Config, isn: Box<dyn IsnSource>, table_key: [u8; 16]) -> Endpoint {
         let k = Keyed::new(table_key);
         Endpoint {
