@@ -199,6 +199,35 @@ fn listen_syn_text_is_cut_at_the_window() {
     assert_eq!(read_all(&mut s), b"abcd");
 }
 
+/// A CLOSE in SYN-RECEIVED sends our FIN at once (§3.10.4: "If no SENDs
+/// have been issued ... form a FIN segment and send it, and enter
+/// FIN-WAIT-1 state"). The queued text still waits for the ACK of our SYN:
+/// a segment that does not acknowledge it leaves the text queued.
+#[test]
+fn listen_syn_text_waits_for_our_syn_to_be_acked_after_close() {
+    let mut s = syn_received_with_text(Flags::NONE, b"late");
+    s.c.close(s.now).unwrap();
+    recv!(s, [out(Flags::FIN | Flags::ACK, LOCAL_SEQ, REMOTE_SEQ)]);
+    assert_eq!(s.state(), State::FinWait1);
+    // An ACK of nothing new (SEG.ACK = ISS): the handshake is not done.
+    send!(s, seg(Flags::ACK, REMOTE_SEQ.add(4), LOCAL_ISS));
+    assert_eq!(s.c.rcv_nxt(), REMOTE_SEQ);
+    assert_eq!(s.c.recv_queue_len(), 0);
+    s.drain();
+    // The ACK of our SYN and FIN: the text is delivered and acknowledged.
+    send!(s, seg(Flags::ACK, REMOTE_SEQ.add(4), LOCAL_SEQ.add(1)));
+    assert_eq!(s.state(), State::FinWait2);
+    assert_eq!(s.c.rcv_nxt(), REMOTE_SEQ.add(4));
+    recv!(
+        s,
+        [Segment {
+            window: WINDOW - 4,
+            ..ack_out(LOCAL_SEQ.add(1), REMOTE_SEQ.add(4))
+        }]
+    );
+    assert_eq!(read_all(&mut s), b"late");
+}
+
 // ---------------------------------------------------------------- SYN-SENT
 
 /// §3.10.7.3, simultaneous open: a SYN (no ACK) with text takes SYN-SENT to

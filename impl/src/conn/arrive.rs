@@ -379,8 +379,12 @@ impl Connection {
     /// SYN) will be processed in the SYN-RECEIVED state, but processing of
     /// SYN and ACK should not be repeated", so only steps seven and eight
     /// run.
+    ///
+    /// The handshake is complete once our SYN is acknowledged: a CLOSE in
+    /// SYN-RECEIVED goes to FIN-WAIT-1 before that (§3.10.4), and the text
+    /// then waits for the ACK of our SYN all the same.
     fn process_syn_queued(&mut self, now: Instant) {
-        if self.state == State::SynReceived {
+        if self.state == State::SynReceived || !self.syn_acked {
             return;
         }
         let Some(syn) = self.syn_queued.take() else {
