@@ -321,7 +321,7 @@ impl ConformanceTarget for ImplTarget {
         match host.conn.as_mut() {
             Some(c) => {
                 let was = c.state();
-                c.handle_segment(now, &s, &mut isn);
+                c.handle_segment_with_isn(now, &s, &mut isn);
                 if was == State::Listen && c.state() == State::SynReceived {
                     host.delivered = 0;
                     host.eof = false;
