@@ -1,6 +1,13 @@
 //! Initial sequence numbers (RFC 9293 §3.4.1, RFC 6528).
 //!
-//! The core never draws randomness itself: the ISN source is injected.
+//! The core never draws randomness itself: the ISN source is injected, and
+//! only into the calls that select an ISS: an active OPEN
+//! ([`Connection::connect`](crate::conn::Connection::connect),
+//! [`Connection::open`](crate::conn::Connection::open)), a SYN arriving in
+//! LISTEN ([`Connection::accept`](crate::conn::Connection::accept),
+//! [`Connection::handle_segment_with_isn`](crate::conn::Connection::handle_segment_with_isn)).
+//! An [`Endpoint`](crate::endpoint::Endpoint) owns its source and asks it
+//! for the same events and for a MAY-2 reopening from TIME-WAIT.
 //! [`Rfc6528Isn`] is the default for real drivers; [`FixedIsn`] is for tests,
 //! the model and conformance replay.
 

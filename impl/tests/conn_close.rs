@@ -55,7 +55,7 @@ impl Pair {
     /// Delivers `seg` to the other side.
     fn deliver(&mut self, from_a: bool, seg: Segment) {
         let to = if from_a { &mut self.b } else { &mut self.a };
-        to.handle_segment(self.now, &seg, &mut self.isn);
+        to.handle_segment_with_isn(self.now, &seg, &mut self.isn);
         self.log.push((from_a, seg));
     }
 
@@ -182,8 +182,14 @@ fn stale_syn_ack_is_refused_and_passive_side_freed() {
     // Why three segments: B (LISTEN) got an old duplicate SYN from an earlier
     // incarnation and answers it; A (SYN-SENT with a newer ISS) rejects the
     // SYN,ACK with a RST that B accepts, so B frees its state (Figure 9).
-    let mut isn_a = FixedIsn(LOCAL_ISS);
-    let mut a = Connection::connect(config(), Instant::ZERO, LOCAL, REMOTE, &mut isn_a).unwrap();
+    let mut a = Connection::connect(
+        config(),
+        Instant::ZERO,
+        LOCAL,
+        REMOTE,
+        &mut FixedIsn(LOCAL_ISS),
+    )
+    .unwrap();
     let _new_syn = a.poll_transmit().unwrap();
     let mut b = Connection::listen(config(), REMOTE);
     let old_syn = Segment {
@@ -193,14 +199,14 @@ fn stale_syn_ack_is_refused_and_passive_side_freed() {
         seq: SeqNum(90),
         ..RECV_TEMPLATE
     };
-    b.handle_segment(Instant::ZERO, &old_syn, &mut FixedIsn(REMOTE_ISS));
+    b.handle_segment_with_isn(Instant::ZERO, &old_syn, &mut FixedIsn(REMOTE_ISS));
     let synack = b.poll_transmit().unwrap();
     assert_eq!(synack.ack, SeqNum(91));
-    a.handle_segment(Instant::ZERO, &synack, &mut isn_a);
+    a.handle_segment(Instant::ZERO, &synack);
     let rst = a.poll_transmit().unwrap();
     assert_eq!((rst.flags, rst.seq), (Flags::RST, SeqNum(91)));
     assert_eq!(a.state(), State::SynSent, "A keeps waiting");
-    b.handle_segment(Instant::ZERO, &rst, &mut FixedIsn(REMOTE_ISS));
+    b.handle_segment(Instant::ZERO, &rst);
     assert_eq!(b.state(), State::Listen, "B is back in LISTEN");
     assert_eq!(b.poll_event(), None);
     assert_eq!(b.poll_timeout(), None);

@@ -143,7 +143,7 @@ fn listen_verdicts() {
 fn listen_on_wildcard_address_takes_the_local_address_of_the_syn() {
     let wildcard = std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, LOCAL.port());
     let mut c = Connection::listen(config(), wildcard);
-    c.handle_segment(
+    c.handle_segment_with_isn(
         Instant::ZERO,
         &seg(Flags::SYN, REMOTE_ISS, SeqNum(0)),
         &mut FixedIsn(LOCAL_ISS),
@@ -151,6 +151,27 @@ fn listen_on_wildcard_address_takes_the_local_address_of_the_syn() {
     assert_eq!(c.state(), State::SynReceived);
     assert_eq!(c.local(), LOCAL);
     assert_eq!(c.poll_transmit().unwrap().src, LOCAL);
+}
+
+/// Only an input that can select an ISS takes an ISN source: in LISTEN
+/// that is `handle_segment_with_isn`. `handle_segment` cannot select one,
+/// so a SYN in LISTEN is dropped there (as by a full backlog) while the
+/// rest of §3.10.7.2 (ACK answered with a RST) still holds.
+#[test]
+fn listen_needs_an_isn_source_for_a_syn() {
+    let mut c = Connection::listen(config(), LOCAL);
+    c.handle_segment(Instant::ZERO, &seg(Flags::SYN, REMOTE_ISS, SeqNum(0)));
+    assert_eq!(c.state(), State::Listen);
+    assert_eq!(c.poll_transmit(), None);
+    c.handle_segment(Instant::ZERO, &seg(Flags::ACK, REMOTE_ISS, SeqNum(77)));
+    assert_eq!(c.poll_transmit(), Some(rst_out(SeqNum(77))));
+    c.handle_segment_with_isn(
+        Instant::ZERO,
+        &seg(Flags::SYN, REMOTE_ISS, SeqNum(0)),
+        &mut FixedIsn(LOCAL_ISS),
+    );
+    assert_eq!(c.state(), State::SynReceived);
+    assert_eq!(c.iss(), LOCAL_ISS);
 }
 
 #[test]
@@ -381,9 +402,8 @@ fn two_connections_open_simultaneously() {
     .unwrap();
     let syn_a = a.poll_transmit().unwrap();
     let syn_b = b.poll_transmit().unwrap();
-    let mut isn = FixedIsn(SeqNum(0));
-    a.handle_segment(Instant::ZERO, &syn_b, &mut isn);
-    b.handle_segment(Instant::ZERO, &syn_a, &mut isn);
+    a.handle_segment(Instant::ZERO, &syn_b);
+    b.handle_segment(Instant::ZERO, &syn_a);
     assert_eq!(
         (a.state(), b.state()),
         (State::SynReceived, State::SynReceived)
@@ -392,8 +412,8 @@ fn two_connections_open_simultaneously() {
     let synack_b = b.poll_transmit().unwrap();
     assert_eq!((synack_a.seq, synack_a.ack), (SeqNum(100), SeqNum(301)));
     assert_eq!((synack_b.seq, synack_b.ack), (SeqNum(300), SeqNum(101)));
-    a.handle_segment(Instant::ZERO, &synack_b, &mut isn);
-    b.handle_segment(Instant::ZERO, &synack_a, &mut isn);
+    a.handle_segment(Instant::ZERO, &synack_b);
+    b.handle_segment(Instant::ZERO, &synack_a);
     assert_eq!(
         (a.state(), b.state()),
         (State::Established, State::Established)
@@ -414,7 +434,6 @@ fn syn_received_retransmitted_syn_is_acked() {
 
 #[test]
 fn simultaneous_open_recovers_from_a_lost_syn_ack() {
-    let mut isn = FixedIsn(SeqNum(0));
     let mut a = Connection::connect(
         config(),
         Instant::ZERO,
@@ -433,11 +452,11 @@ fn simultaneous_open_recovers_from_a_lost_syn_ack() {
     .unwrap();
     let syn_a = a.poll_transmit().unwrap();
     let syn_b = b.poll_transmit().unwrap();
-    a.handle_segment(Instant::ZERO, &syn_b, &mut isn);
-    b.handle_segment(Instant::ZERO, &syn_a, &mut isn);
+    a.handle_segment(Instant::ZERO, &syn_b);
+    b.handle_segment(Instant::ZERO, &syn_a);
     let synack_a = a.poll_transmit().unwrap();
     let _lost = b.poll_transmit().unwrap();
-    b.handle_segment(Instant::ZERO, &synack_a, &mut isn);
+    b.handle_segment(Instant::ZERO, &synack_a);
     assert_eq!(
         (a.state(), b.state()),
         (State::SynReceived, State::Established)
@@ -452,13 +471,13 @@ fn simultaneous_open_recovers_from_a_lost_syn_ack() {
         (again.flags, again.seq),
         (Flags::SYN | Flags::ACK, SeqNum(100))
     );
-    b.handle_segment(at, &again, &mut isn);
+    b.handle_segment(at, &again);
     let ack = b.poll_transmit().unwrap();
     assert_eq!(
         (ack.flags, ack.seq, ack.ack),
         (Flags::ACK, SeqNum(301), SeqNum(101))
     );
-    a.handle_segment(at, &ack, &mut isn);
+    a.handle_segment(at, &ack);
     assert_eq!(a.state(), State::Established);
     // The SYN,ACK was retransmitted: RFC 6298 (5.7) applies to A only.
     assert_eq!(a.rto(), std::time::Duration::from_secs(3));

@@ -432,11 +432,9 @@ fn time_wait_record_round_trip() {
         s.c.challenge_state(),
     );
     assert_eq!(c.state(), State::TimeWait);
-    let mut isn = synfin_tcp::isn::FixedIsn(SeqNum(0));
     c.handle_segment(
         secs(30),
         &seg(Flags::FIN | Flags::ACK, REMOTE_SEQ, LOCAL_SEQ.add(1)),
-        &mut isn,
     );
     assert_eq!(
         c.poll_transmit(),
@@ -470,4 +468,49 @@ fn may_reopen_from_time_wait_only_when_enabled_and_newer() {
         ..config()
     });
     assert!(!est.c.may_reopen(&newer), "only from TIME-WAIT");
+}
+
+// ------------------------------------------------------------ advance_to
+
+/// `advance_to` fires each timer at its own deadline: the SYN's
+/// retransmissions at 1, 3 and 7 s (RFC 6298 (5.5) backoff from each), not
+/// one late expiry at the target. `handle_next_timeout` is its single step.
+#[test]
+fn advance_to_fires_each_timer_at_its_own_deadline() {
+    let mut s = socket_syn_sent();
+    let syn = out(Flags::SYN, LOCAL_ISS, SeqNum(0));
+    s.c.advance_to(secs(8));
+    recv!(s, [syn.clone(), syn.clone(), syn.clone()]);
+    assert_eq!(s.c.retries(), 3);
+    assert_eq!(s.c.rto(), Duration::from_secs(8));
+    assert_eq!(s.c.poll_timeout(), Some(secs(15)));
+
+    // The same, a step at a time.
+    let mut s = socket_syn_sent();
+    let fired: Vec<Instant> = std::iter::from_fn(|| s.c.handle_next_timeout(secs(8))).collect();
+    assert_eq!(fired, [secs(1), secs(3), secs(7)]);
+    assert_eq!(s.c.handle_next_timeout(secs(14)), None, "nothing due");
+    assert_eq!(s.c.poll_timeout(), Some(secs(15)));
+
+    // What a caller that fires late gets instead: one expiry, at 8 s.
+    let mut late = socket_syn_sent();
+    late.c.handle_timeout(secs(8));
+    recv!(late, [syn]);
+    assert_eq!(late.c.poll_timeout(), Some(secs(10)));
+}
+
+/// `advance_to` runs a connection to its end: TIME-WAIT's 2·MSL expires at
+/// its deadline and the TCB is deleted; a target before it does nothing.
+#[test]
+fn advance_to_ends_time_wait_at_two_msl() {
+    let mut s = socket_time_wait();
+    let expiry = s.c.poll_timeout().unwrap();
+    s.c.advance_to(Instant::from_micros(expiry.as_micros() - 1));
+    assert_eq!(s.state(), State::TimeWait);
+    s.c.advance_to(expiry + Duration::from_secs(1000));
+    assert_eq!(s.state(), State::Closed);
+    s.expect_events(&[Event::Closed]);
+    assert_eq!(s.c.poll_timeout(), None);
+    s.c.advance_to(secs(100_000));
+    recv!(s, nothing);
 }

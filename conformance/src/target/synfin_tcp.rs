@@ -213,7 +213,7 @@ impl SynfinTcp {
         match host.conn.as_mut() {
             Some(c) => {
                 let was = c.state();
-                c.handle_segment(now, &s, &mut isn);
+                c.handle_segment_with_isn(now, &s, &mut isn);
                 if was == conn::State::Listen && c.state() == conn::State::SynReceived {
                     host.delivered = 0;
                     host.eof = false;

@@ -133,7 +133,8 @@ impl Peer {
 
     /// `seg` arrives; what the connection sends in reply.
     pub fn deliver(&mut self, seg: &Segment) -> Vec<Segment> {
-        self.conn.handle_segment(self.now, seg, &mut self.isn);
+        self.conn
+            .handle_segment_with_isn(self.now, seg, &mut self.isn);
         self.pull()
     }
 

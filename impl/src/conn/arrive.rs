@@ -19,9 +19,15 @@
 //!   IP security options are obsolete (RFC 9293 §3.9.1.4 leaves them to
 //!   the IP layer).
 //! - Text and FIN on a SYN arriving in LISTEN or SYN-SENT (without ACK) are
-//!   not queued (the RFC says "queued for processing later"): RCV.NXT only
-//!   covers the SYN, so the peer retransmits them. Text and FIN on an
-//!   acceptable SYN,ACK are processed, as §3.10.7.3 allows ("continue
+//!   queued, as §3.10.7.2 ("any other control or text should be queued for
+//!   processing later") and §3.10.7.3 ("queue them for processing after the
+//!   ESTABLISHED state has been reached") say: the SYN,ACK acknowledges the
+//!   SYN only (RCV.NXT = SEG.SEQ+1); the segment that takes SYN-RECEIVED to
+//!   ESTABLISHED then has the queued text delivered and the queued FIN
+//!   processed (§3.10.7.4 seventh and eighth steps, from SEG.SEQ+1) before
+//!   its own text, so RCV.NXT moves over them and they are acknowledged.
+//!   If the handshake fails, they are dropped with it. Text and FIN on an
+//!   acceptable SYN,ACK are processed at once, as §3.10.7.3 says ("continue
 //!   processing at the sixth step").
 //! - Out-of-order text (above RCV.NXT) is acknowledged and dropped, not held
 //!   (SHLD-31 is a SHOULD); the peer retransmits it.
@@ -124,14 +130,40 @@ fn rst_reply(seg: &Segment, seq: SeqNum, ack: Option<SeqNum>) -> Segment {
 
 impl Connection {
     /// SEGMENT ARRIVES (RFC 9293 §3.10.7): processes one segment that the
-    /// caller has demultiplexed to this connection, at `now`.
-    ///
-    /// `isn` is asked for an ISS only when a SYN arrives in LISTEN; other
-    /// states never use it. Pull the results with
-    /// [`poll_transmit`](Self::poll_transmit),
+    /// caller has demultiplexed to this connection, at `now`. Pull the
+    /// results with [`poll_transmit`](Self::poll_transmit),
     /// [`poll_timeout`](Self::poll_timeout) and
     /// [`poll_event`](Self::poll_event).
-    pub fn handle_segment(&mut self, now: Instant, seg: &Segment, isn: &mut dyn IsnSource) {
+    ///
+    /// This call never selects an ISS, so it takes no ISN source: in every
+    /// state but LISTEN none is ever needed. In LISTEN, a SYN makes the TCB
+    /// select one (§3.10.7.2, third step), which this call cannot do: such
+    /// a SYN is dropped, as by a listener whose backlog is full (the peer
+    /// retransmits it). A TCB that can be in LISTEN (made by
+    /// [`listen`](Self::listen), or a passive child that a RST took back
+    /// there) takes its segments through
+    /// [`handle_segment_with_isn`](Self::handle_segment_with_isn).
+    /// Everything else of §3.10.7.2 (RST ignored, ACK answered with a RST,
+    /// anything else dropped) is done here too.
+    pub fn handle_segment(&mut self, now: Instant, seg: &Segment) {
+        self.arrive(now, seg, None);
+    }
+
+    /// SEGMENT ARRIVES, for a TCB that may be in LISTEN: the same as
+    /// [`handle_segment`](Self::handle_segment), except that a SYN arriving
+    /// in LISTEN selects its ISS from `isn` (RFC 9293 §3.10.7.2, third
+    /// step). In every other state `isn` is not used.
+    pub fn handle_segment_with_isn(
+        &mut self,
+        now: Instant,
+        seg: &Segment,
+        isn: &mut dyn IsnSource,
+    ) {
+        self.arrive(now, seg, Some(isn));
+    }
+
+    /// §3.10.7, dispatched on the state; `isn` is only used in LISTEN.
+    fn arrive(&mut self, now: Instant, seg: &Segment, isn: Option<&mut dyn IsnSource>) {
         match self.state {
             State::Closed => self.arrive_closed(seg),
             State::Listen => self.arrive_listen(now, seg, isn),
@@ -167,13 +199,18 @@ impl Connection {
     /// §3.10.7.2 LISTEN, per [`listen_verdict`]. On a SYN: "set RCV.NXT to
     /// SEG.SEQ+1, IRS is set to SEG.SEQ", select an ISS, send
     /// `<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>`, "SND.NXT is set to ISS+1 and
-    /// SND.UNA to ISS", enter SYN-RECEIVED. Text and FIN on the SYN are not
-    /// queued (see the module's spec choices).
-    fn arrive_listen(&mut self, now: Instant, seg: &Segment, isn: &mut dyn IsnSource) {
+    /// SND.UNA to ISS", enter SYN-RECEIVED. "Any other control or text
+    /// should be queued for processing later": text and FIN on the SYN are
+    /// kept, and processed once ESTABLISHED is reached
+    /// ([`Self::process_syn_queued`]).
+    fn arrive_listen(&mut self, now: Instant, seg: &Segment, isn: Option<&mut dyn IsnSource>) {
         match listen_verdict(seg) {
             ListenVerdict::Ignore => {}
             ListenVerdict::Reset(rst) => self.outbox.push_back(rst),
             ListenVerdict::Syn => {
+                // No ISN source: no ISS can be selected, so the SYN is
+                // dropped (see `handle_segment`).
+                let Some(isn) = isn else { return };
                 let local = SocketAddrV4::new(*seg.dst.ip(), self.local.port());
                 let local = if self.local.ip().is_unspecified() {
                     local
@@ -197,6 +234,7 @@ impl Connection {
                 self.snd_wl2 = iss;
                 self.state = State::SynReceived;
                 self.snd_nxt = iss.add(1);
+                self.queue_syn_text(seg);
                 self.send_syn(now, Flags::SYN | Flags::ACK);
             }
         }
@@ -261,7 +299,9 @@ impl Connection {
     /// then go on with text and FIN (sixth step on). Otherwise this is a
     /// simultaneous open (MUST-10): enter SYN-RECEIVED and send
     /// `<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>`, setting SND.WND, SND.WL1 and
-    /// SND.WL2.
+    /// SND.WL2; "if there are other controls or text in the segment, queue
+    /// them for processing after the ESTABLISHED state has been reached"
+    /// ([`Self::process_syn_queued`]).
     fn syn_sent_syn(&mut self, now: Instant, seg: &Segment, ack_ok: bool) {
         self.irs = seg.seq;
         self.rcv_nxt = seg.seq.add(1);
@@ -284,6 +324,7 @@ impl Connection {
             self.transmit(now);
         } else {
             self.state = State::SynReceived;
+            self.queue_syn_text(seg);
             let synack = self.segment(self.iss, Flags::SYN | Flags::ACK, Vec::new());
             self.outbox.push_back(synack);
             // Karn: a second transmission of our SYN gives no RTT sample.
@@ -306,6 +347,9 @@ impl Connection {
             self.transmit(now);
             return;
         }
+        // Text and FIN that came on the SYN are processed now that
+        // ESTABLISHED has been reached, before this segment's own.
+        self.process_syn_queued(now);
         // Sixth, check the URG bit: urgent data is not supported (RFC 6093
         // advises new applications not to use it); the pointer is ignored.
         let data_seq = seg.seq;
@@ -313,6 +357,43 @@ impl Connection {
             self.step_fin(now, seg, data_seq);
         }
         self.transmit(now);
+    }
+
+    /// Keeps the peer's SYN (entering SYN-RECEIVED) if it carries text or a
+    /// FIN: RFC 9293 §3.10.7.2 third step, "any other control or text should
+    /// be queued for processing later", and §3.10.7.3 fourth step, "queue
+    /// them for processing after the ESTABLISHED state has been reached".
+    /// RCV.NXT stays at SEG.SEQ+1, so the SYN,ACK acknowledges the SYN only.
+    fn queue_syn_text(&mut self, seg: &Segment) {
+        if !seg.payload.is_empty() || seg.flags.contains(Flags::FIN) {
+            self.syn_queued = Some(Box::new(seg.clone()));
+        }
+    }
+
+    /// Once SYN-RECEIVED has been left for ESTABLISHED (or FIN-WAIT-1, for a
+    /// CLOSE queued behind data), the text and FIN queued from the peer's
+    /// SYN are processed as §3.10.7.4 seventh and eighth steps say, from
+    /// SEG.SEQ+1 of that SYN (its first octet of text): the text is
+    /// delivered, RCV.NXT advances over it (and over the FIN), and an ACK is
+    /// owed. §3.10.7.2: "any other incoming control or data (combined with
+    /// SYN) will be processed in the SYN-RECEIVED state, but processing of
+    /// SYN and ACK should not be repeated", so only steps seven and eight
+    /// run.
+    ///
+    /// The handshake is complete once our SYN is acknowledged: a CLOSE in
+    /// SYN-RECEIVED goes to FIN-WAIT-1 before that (§3.10.4), and the text
+    /// then waits for the ACK of our SYN all the same.
+    fn process_syn_queued(&mut self, now: Instant) {
+        if self.state == State::SynReceived || !self.syn_acked {
+            return;
+        }
+        let Some(syn) = self.syn_queued.take() else {
+            return;
+        };
+        let data_seq = syn.seq.add(1);
+        if self.step_text(&syn, data_seq) == Flow::Continue {
+            self.step_fin(now, &syn, data_seq);
+        }
     }
 
     /// Simultaneous open (RFC 9293 §3.5, Figure 7, line 6): in SYN-RECEIVED,

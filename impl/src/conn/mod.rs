@@ -1,8 +1,11 @@
 //! The connection core: one TCB (RFC 9293 §3.3.1), sans-IO.
 //!
 //! A [`Connection`] is a pure state machine. It never reads a clock, does
-//! I/O or draws randomness: every input takes `now`, the ISS is handed in
-//! (see [`crate::isn`]), and outputs are pulled.
+//! I/O or draws randomness: every input takes `now`, and outputs are
+//! pulled. An ISN source (see [`crate::isn`]) is handed in only to the
+//! calls that select an ISS: [`Connection::connect`], [`Connection::accept`],
+//! [`Connection::open`] and, for a TCB in LISTEN,
+//! [`Connection::handle_segment_with_isn`].
 //!
 //! - [`arrive`]: SEGMENT ARRIVES, one function per step of RFC 9293 §3.10.7;
 //! - [`user`]: OPEN, SEND, RECEIVE, CLOSE, ABORT (§3.10.1–§3.10.5);
@@ -47,7 +50,9 @@ const DEFAULT_MSS: u16 = 536;
 ///
 /// - getters ([`state`](Self::state), [`snd_nxt`](Self::snd_nxt), …);
 /// - inputs: [`handle_segment`](Self::handle_segment) for a segment that
-///   arrived for this connection's 4-tuple (the caller demultiplexes) and
+///   arrived for this connection's 4-tuple (the caller demultiplexes;
+///   [`handle_segment_with_isn`](Self::handle_segment_with_isn) for a TCB
+///   in LISTEN, where a SYN selects an ISS) and
 ///   [`handle_timeout`](Self::handle_timeout) once the instant returned by
 ///   [`poll_timeout`](Self::poll_timeout) has passed;
 /// - user calls: [`send`](Self::send), [`recv`](Self::recv),
@@ -62,7 +67,9 @@ const DEFAULT_MSS: u16 = 536;
 ///
 /// `now` must never go backwards between calls. Outputs queue up until they
 /// are pulled; nothing is lost by pulling late, but timers are only serviced
-/// by `handle_timeout`.
+/// by `handle_timeout`. To let time pass up to an instant with every timer
+/// serviced at its own deadline (not late, at that instant), call
+/// [`advance_to`](Self::advance_to) before the input at that instant.
 #[derive(Clone, Debug)]
 pub struct Connection {
     config: Config,
@@ -105,6 +112,10 @@ pub struct Connection {
     recv_buf: VecDeque<u8>,
     /// The peer's FIN was received.
     fin_received: bool,
+    /// The peer's SYN, kept while it carried text or a FIN that is queued
+    /// "for processing after the ESTABLISHED state has been reached"
+    /// (RFC 9293 §3.10.7.2 third step, §3.10.7.3 fourth step).
+    syn_queued: Option<Box<Segment>>,
 
     // Retransmission (RFC 6298) and timers.
     timers: TimerTable,
@@ -166,6 +177,7 @@ impl Connection {
             rcv_nxt: SeqNum(0),
             recv_buf: VecDeque::new(),
             fin_received: false,
+            syn_queued: None,
             timers: TimerTable::default(),
             rto: config.rto_initial,
             srtt: None,
@@ -282,6 +294,10 @@ impl Connection {
             + self.recv_buf.capacity()
             + self.outbox.capacity() * std::mem::size_of::<Segment>()
             + self.events.capacity() * std::mem::size_of::<Event>()
+            + self
+                .syn_queued
+                .as_ref()
+                .map_or(0, |s| std::mem::size_of::<Segment>() + s.payload.capacity())
     }
 
     // ------------------------------------------------------------------
@@ -305,7 +321,37 @@ impl Connection {
     // ------------------------------------------------------------------
     // Timeouts (RFC 9293 §3.10.8).
 
-    /// Services every timer that is due at `now`.
+    /// Lets time pass up to `target`, servicing each timer at its own
+    /// deadline: while [`poll_timeout`](Self::poll_timeout) is at or before
+    /// `target`, [`handle_timeout`](Self::handle_timeout) is called at
+    /// exactly that deadline (so a retransmission due at 1 s, whose backed
+    /// off successor is due at 3 s, fires at 1 s and then at 3 s, not twice
+    /// at `target`). What the timers send and report stays queued for
+    /// [`poll_transmit`](Self::poll_transmit) and
+    /// [`poll_event`](Self::poll_event); to see each deadline's output at
+    /// its own instant, call [`handle_next_timeout`](Self::handle_next_timeout)
+    /// in a loop instead.
+    ///
+    /// `now` must not go backwards: call it with the `now` of the next
+    /// input before giving that input, so that no deadline is left behind
+    /// an instant the TCB has already seen.
+    pub fn advance_to(&mut self, target: Instant) {
+        while self.handle_next_timeout(target).is_some() {}
+    }
+
+    /// Services the earliest deadline if it is at or before `until`, at
+    /// exactly that deadline, and returns it; `None` (and nothing done) if
+    /// no timer is due by `until`. One step of
+    /// [`advance_to`](Self::advance_to).
+    pub fn handle_next_timeout(&mut self, until: Instant) -> Option<Instant> {
+        let deadline = self.poll_timeout().filter(|&d| d <= until)?;
+        self.handle_timeout(deadline);
+        Some(deadline)
+    }
+
+    /// Services every timer that is due at `now`. A timer that was due
+    /// earlier is serviced late, at `now`; to service each at its own
+    /// deadline, use [`advance_to`](Self::advance_to).
     pub fn handle_timeout(&mut self, now: Instant) {
         for timer in Timer::VALUES {
             if !self.timers.is_expired(timer, now) {
@@ -592,6 +638,7 @@ impl Connection {
         self.send_buf = VecDeque::new();
         self.fin_queued = false;
         self.ack_needed = false;
+        self.syn_queued = None;
         if flush {
             self.recv_buf = VecDeque::new();
         }

@@ -71,7 +71,7 @@ impl Connection {
         isn: &mut dyn IsnSource,
     ) -> Option<Self> {
         let mut c = Connection::listen(config, local);
-        c.handle_segment(now, syn, isn);
+        c.handle_segment_with_isn(now, syn, isn);
         (c.state == State::SynReceived).then_some(c)
     }
 

@@ -17,11 +17,17 @@ impl Endpoint {
     /// destination (exact address first, then `0.0.0.0`), else it is
     /// answered per §3.10.7.1.
     pub fn handle_segment(&mut self, now: Instant, seg: &Segment) {
-        self.next_timeout = None;
+        self.segment_arrives(now, seg);
+        self.settle_timers();
+    }
+
+    /// [`handle_segment`](Self::handle_segment), before the timer heap is
+    /// settled.
+    fn segment_arrives(&mut self, now: Instant, seg: &Segment) {
         let quad = Quad::new(seg.dst, seg.src);
         if let Some(&i) = self.conns.get(&quad) {
             if let Some(conn) = self.slots[i as usize].conn.as_mut() {
-                conn.handle_segment(now, seg, &mut *self.isn);
+                conn.handle_segment(now, seg);
             }
             self.after(i, now);
             return;
@@ -123,7 +129,7 @@ impl Endpoint {
                 return;
             }
         }
-        conn.handle_segment(now, seg, &mut *self.isn);
+        conn.handle_segment(now, seg);
         while let Some(s) = conn.poll_transmit() {
             self.outbox.push_back(s);
         }

@@ -44,6 +44,9 @@ impl Listeners {
     pub(super) fn capacity(&self) -> usize {
         self.0.capacity()
     }
+    pub(super) fn keys(&self) -> impl Iterator<Item = SocketAddrV4> + '_ {
+        self.0.iter().map(|(a, _)| *a)
+    }
     pub(super) fn values(&self) -> impl Iterator<Item = &Listener> {
         self.0.iter().map(|(_, l)| l)
     }

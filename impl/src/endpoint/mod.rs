@@ -41,14 +41,35 @@
 //! A [`ConnHandle`] names one connection for its whole life. Once the
 //! connection has been compacted into TIME-WAIT, user calls on the handle
 //! return [`Error::ConnectionDoesNotExist`] (the application has closed it
-//! already), but its terminal [`Event::Closed`] still arrives with the
-//! handle when 2·MSL ends. A connection that ended with unread data keeps
-//! its slot until [`Endpoint::recv`] has drained it.
+//! already) and [`Endpoint::state`] answers `None`, but its terminal
+//! [`Event::Closed`] still arrives with the handle when 2·MSL ends. A
+//! connection that ended with unread data keeps its slot until
+//! [`Endpoint::recv`] has drained it.
+//!
+//! # Looking inside from outside
+//!
+//! A harness or an embedder can see what the endpoint holds without
+//! changing it (every getter takes `&self`):
+//!
+//! - [`Endpoint::lookup`]: the handle of the connection on a 4-tuple,
+//!   passive children included before `accept` returns them;
+//!   [`Endpoint::child`] and [`Endpoint::children`]: a listener's children
+//!   that `accept` has not returned yet, in its SYN-RECEIVED backlog or
+//!   its accept queue ([`ChildStage`]);
+//! - [`Endpoint::time_wait`]: a 4-tuple in TIME-WAIT, compacted or not,
+//!   with the handle it had and when 2·MSL ends ([`TimeWaitInfo`]). The
+//!   compact table is keyed by 4-tuple only (a handle-to-entry index would
+//!   cost every entry), so ask by 4-tuple; [`Endpoint::state_of`] does too;
+//! - [`Endpoint::is_listening`], [`Endpoint::listeners`],
+//!   [`Endpoint::half_open`], [`Endpoint::accept_queue_len`];
+//! - [`Endpoint::poll_timeout`], and [`Endpoint::advance_to`] to let time
+//!   pass firing each deadline at its own instant.
 
 mod arrive;
 mod handle;
 mod hasher;
 mod listener;
+mod lookup;
 mod quad;
 mod slot;
 mod stats;
@@ -67,6 +88,7 @@ use crate::time::Instant;
 use crate::wire::Segment;
 
 pub use handle::ConnHandle;
+pub use lookup::{Child, ChildStage, TimeWaitInfo};
 pub use slot::SLOT_BYTES;
 pub use stats::EndpointStats;
 pub use time_wait::TIME_WAIT_ENTRY_BYTES;
@@ -90,10 +112,10 @@ pub struct Endpoint {
     conns: HashMap<Quad, u32, Keyed>,
     listeners: Listeners,
     time_wait: HashMap<Quad, TimeWait, Keyed>,
+    /// Every deadline, as a min-heap. Entries go stale when a timer moves
+    /// or stops and are dropped lazily, but never left on top: every input
+    /// ends with `settle_timers`, so `poll_timeout` can peek.
     timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
-    /// What `poll_timeout` last found, until the next input or user call
-    /// (`None`: not known).
-    next_timeout: Option<Option<Instant>>,
     outbox: VecDeque<Segment>,
     events: VecDeque<(ConnHandle, Event)>,
     /// Where the search for a free ephemeral port starts (an offset into
@@ -127,7 +149,12 @@ impl Endpoint {
     }
 
     /// An endpoint with the ISN source `isn` (e.g. [`crate::isn::FixedIsn`]
-    /// in tests) and hash tables keyed by `table_key`.
+    /// in tests) and hash tables keyed by `table_key`. The endpoint owns its
+    /// source and asks it only where an ISS is selected: an active OPEN
+    /// ([`connect`](Self::connect)), a SYN taken by a listener, and a MAY-2
+    /// reopening from TIME-WAIT. A harness that must choose each ISS can
+    /// pass a source that reads a value it shares (an `Rc<Cell<SeqNum>>`,
+    /// say).
     pub fn with_isn(config: Config, isn: Box<dyn IsnSource>, table_key: [u8; 16]) -> Endpoint {
         let k = Keyed::new(table_key);
         Endpoint {
@@ -140,7 +167,6 @@ impl Endpoint {
             listeners: Listeners::default(),
             time_wait: HashMap::with_hasher(k),
             timers: BinaryHeap::new(),
-            next_timeout: None,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             port_cursor: 0,
@@ -170,7 +196,9 @@ impl Endpoint {
     }
 
     /// The state of the connection behind `h`: `None` once it was
-    /// compacted into TIME-WAIT or freed.
+    /// compacted into TIME-WAIT or freed. A compacted connection is still
+    /// seen by its 4-tuple: [`time_wait`](Self::time_wait),
+    /// [`state_of`](Self::state_of).
     pub fn state(&self, h: ConnHandle) -> Option<State> {
         self.connection(h).map(Connection::state)
     }

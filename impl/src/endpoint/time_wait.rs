@@ -39,6 +39,11 @@ impl TimeWait {
         }
     }
 
+    /// SND.NXT and RCV.NXT.
+    pub(super) fn numbers(self) -> (SeqNum, SeqNum) {
+        (SeqNum(self.snd_nxt), SeqNum(self.rcv_nxt))
+    }
+
     pub(super) fn to_connection(self, config: Config, quad: Quad) -> Connection {
         let since =
             (self.challenge_since != u64::MAX).then(|| Instant::from_micros(self.challenge_since));

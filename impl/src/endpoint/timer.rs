@@ -17,21 +17,60 @@ pub(super) enum TimerKey {
 }
 
 impl Endpoint {
-    /// When [`handle_timeout`](Self::handle_timeout) must next be called.
-    pub fn poll_timeout(&mut self) -> Option<Instant> {
-        if let Some(cached) = self.next_timeout {
-            return cached;
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called:
+    /// the earliest deadline of every connection and TIME-WAIT entry. Takes
+    /// `&self`, as [`Connection::poll_timeout`](crate::conn::Connection::poll_timeout)
+    /// does.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let &Reverse((t, key)) = self.timers.peek()?;
+        if self.timer_is_live(t, key) {
+            return Some(t);
         }
-        let mut next = None;
+        // Every input ends with `settle_timers`, so the top is live; should
+        // one ever not, the answer is still right, found by a scan.
+        debug_assert!(false, "a stale timer on top of the heap");
+        self.timers
+            .iter()
+            .filter(|&&Reverse((t, k))| self.timer_is_live(t, k))
+            .map(|&Reverse((t, _))| t)
+            .min()
+    }
+
+    /// Drops the stale entries (timers moved or stopped) from the top of
+    /// the heap, so that its top is the next live deadline. Every input and
+    /// user call that can move a timer ends with it.
+    pub(super) fn settle_timers(&mut self) {
         while let Some(&Reverse((t, key))) = self.timers.peek() {
             if self.timer_is_live(t, key) {
-                next = Some(t);
                 break;
             }
             self.timers.pop();
         }
-        self.next_timeout = Some(next);
-        next
+    }
+
+    /// Lets time pass up to `target`, servicing each deadline at its own
+    /// instant: while [`poll_timeout`](Self::poll_timeout) is at or before
+    /// `target`, [`handle_timeout`](Self::handle_timeout) is called at
+    /// exactly that deadline. Segments and events stay queued for
+    /// [`poll_transmit`](Self::poll_transmit) and
+    /// [`poll_event`](Self::poll_event); to see each deadline's output at
+    /// its own instant, call [`handle_next_timeout`](Self::handle_next_timeout)
+    /// in a loop instead.
+    ///
+    /// `now` must not go backwards: call it with the `now` of the next
+    /// input before giving that input.
+    pub fn advance_to(&mut self, target: Instant) {
+        while self.handle_next_timeout(target).is_some() {}
+    }
+
+    /// Services the earliest deadline if it is at or before `until`, at
+    /// exactly that deadline, and returns it; `None` (and nothing done) if
+    /// nothing is due by `until`. One step of
+    /// [`advance_to`](Self::advance_to).
+    pub fn handle_next_timeout(&mut self, until: Instant) -> Option<Instant> {
+        let deadline = self.poll_timeout().filter(|&d| d <= until)?;
+        self.handle_timeout(deadline);
+        Some(deadline)
     }
 
     /// Whether a heap entry is still the current expiry of its owner.
@@ -59,8 +98,9 @@ impl Endpoint {
     }
 
     /// Services every connection timer and TIME-WAIT expiry due at `now`.
+    /// One due earlier is serviced late, at `now`; to service each at its
+    /// own deadline, use [`advance_to`](Self::advance_to).
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.next_timeout = None;
         while let Some(&Reverse((t, key))) = self.timers.peek() {
             if t > now {
                 break;
@@ -87,5 +127,6 @@ impl Endpoint {
                 }
             }
         }
+        self.settle_timers();
     }
 }

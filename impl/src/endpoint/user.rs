@@ -29,7 +29,6 @@ impl Endpoint {
         local: SocketAddrV4,
         remote: SocketAddrV4,
     ) -> Result<ConnHandle, Error> {
-        self.next_timeout = None;
         if local.ip().is_unspecified() || remote.ip().is_unspecified() || remote.port() == 0 {
             return Err(Error::ConnectionIllegal);
         }
@@ -46,6 +45,7 @@ impl Endpoint {
         let i = self.alloc(conn);
         self.conns.insert(Quad::new(local, remote), i);
         self.after(i, now);
+        self.settle_timers();
         Ok(self.handle(i))
     }
 
@@ -87,7 +87,6 @@ impl Endpoint {
     ///
     /// [`Error::ConnectionAlreadyExists`] if `local` already listens.
     pub fn listen(&mut self, local: SocketAddrV4) -> Result<(), Error> {
-        self.next_timeout = None;
         if local.port() == 0 {
             return Err(Error::ConnectionIllegal);
         }
@@ -106,7 +105,6 @@ impl Endpoint {
     ///
     /// [`Error::ConnectionDoesNotExist`] if `local` does not listen.
     pub fn close_listener(&mut self, local: SocketAddrV4) -> Result<(), Error> {
-        self.next_timeout = None;
         let l = self
             .listeners
             .remove(&local)
@@ -129,7 +127,6 @@ impl Endpoint {
     /// any. Until it is accepted, a connection holds a place in the
     /// listener's accept queue (bounded by [`Config::backlog`](crate::conn::Config::backlog)).
     pub fn accept(&mut self, local: SocketAddrV4) -> Option<ConnHandle> {
-        self.next_timeout = None;
         let l = self.listeners.get_mut(&local)?;
         let h = l.accept_queue.pop_front()?;
         if let Some(s) = self.slot_mut(h) {
@@ -145,9 +142,9 @@ impl Endpoint {
     /// Those of [`Connection::send`]; [`Error::ConnectionDoesNotExist`] for
     /// a handle without a TCB.
     pub fn send(&mut self, now: Instant, h: ConnHandle, data: &[u8]) -> Result<usize, Error> {
-        self.next_timeout = None;
         let r = self.conn_mut(h)?.send(now, data);
         self.after(h.index, now);
+        self.settle_timers();
         r
     }
 
@@ -158,9 +155,9 @@ impl Endpoint {
     /// Those of [`Connection::recv`]; [`Error::ConnectionDoesNotExist`] for
     /// a handle without a TCB.
     pub fn recv(&mut self, now: Instant, h: ConnHandle, buf: &mut [u8]) -> Result<usize, Error> {
-        self.next_timeout = None;
         let r = self.conn_mut(h)?.recv(now, buf);
         self.after(h.index, now);
+        self.settle_timers();
         r
     }
 
@@ -171,9 +168,9 @@ impl Endpoint {
     /// Those of [`Connection::close`]; [`Error::ConnectionDoesNotExist`]
     /// for a handle without a TCB.
     pub fn close(&mut self, now: Instant, h: ConnHandle) -> Result<(), Error> {
-        self.next_timeout = None;
         let r = self.conn_mut(h)?.close(now);
         self.after(h.index, now);
+        self.settle_timers();
         r
     }
 
@@ -183,9 +180,9 @@ impl Endpoint {
     ///
     /// [`Error::ConnectionDoesNotExist`] for a handle without a TCB.
     pub fn abort(&mut self, now: Instant, h: ConnHandle) -> Result<(), Error> {
-        self.next_timeout = None;
         let r = self.conn_mut(h)?.abort(now);
         self.after(h.index, now);
+        self.settle_timers();
         r
     }
 }

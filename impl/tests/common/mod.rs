@@ -106,7 +106,12 @@ impl Sock {
     #[track_caller]
     pub fn send(&mut self, seg: Segment) {
         let now = self.now;
-        self.c.handle_segment(now, &seg, &mut self.isn);
+        // Only a TCB in LISTEN can select an ISS when a segment arrives.
+        if self.c.state() == State::Listen {
+            self.c.handle_segment_with_isn(now, &seg, &mut self.isn);
+        } else {
+            self.c.handle_segment(now, &seg);
+        }
     }
 
     /// Asserts the segments the core emitted, in order, and nothing more.
@@ -133,11 +138,12 @@ impl Sock {
         assert_eq!(self.events(), expected, "events (state {})", self.c.state());
     }
 
-    /// Moves the clock to `at` and services due timers.
+    /// Moves the clock to `at`, servicing each timer due by then at its own
+    /// deadline (`Connection::advance_to`).
     pub fn advance_to(&mut self, at: Instant) {
         assert!(at >= self.now, "time must not go backwards");
+        self.c.advance_to(at);
         self.now = at;
-        self.c.handle_timeout(at);
     }
 
     /// Moves the clock to the next timer expiry and services it; returns it.
