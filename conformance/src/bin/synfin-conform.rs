@@ -126,5 +126,9 @@ fn main() -> ExitCode {
         print!("{}", report::text("synfin-tcp", &sum, all));
         println!("loading the traces: {:.2} s", load.as_secs_f64());
     }
-    ExitCode::from(if sum.diverged().next().is_none() { 0 } else { 1 })
+    ExitCode::from(if sum.diverged().next().is_none() {
+        0
+    } else {
+        1
+    })
 }

@@ -136,7 +136,7 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            if let Some(stimulus) = self.stimulus(&step.input, &mut numbers) {
+            if let Some(stimulus) = stimulus(&step.input, self.role, &mut numbers) {
                 if let Err(why) = target.input(&stimulus) {
                     self.verdict = Verdict::EndedEarly(why);
                     self.at = Some(i + 1);
@@ -188,31 +188,32 @@ impl<'a> Run<'a> {
         }
         self
     }
+}
 
-    /// What the target gets for `input`, if anything: inputs for a host it
-    /// does not play are the harness's (their effects are the trace's
-    /// later segments), and a lost or delayed segment arrives nowhere.
-    fn stimulus(&self, input: &Input, numbers: &mut Numbering) -> Option<Stimulus> {
-        let mine = |h| self.role.plays(h);
-        match input {
-            Input::Deliver { segment } | Input::Duplicate { segment } => {
-                let to = segment.to();
-                mine(to).then(|| Stimulus::Arrive(to, numbers.to_wire(segment)))
+/// What a target playing `role` gets for `input`, if anything: inputs for
+/// a host it does not play are the harness's (their effects are the
+/// trace's later segments), and a lost or delayed segment arrives nowhere.
+/// An OPEN starts a new connection in `numbers`.
+pub fn stimulus(input: &Input, role: Role, numbers: &mut Numbering) -> Option<Stimulus> {
+    let mine = |h| role.plays(h);
+    match input {
+        Input::Deliver { segment } | Input::Duplicate { segment } => {
+            let to = segment.to();
+            mine(to).then(|| Stimulus::Arrive(to, numbers.to_wire(segment)))
+        }
+        Input::Lose { .. } | Input::Delay { .. } => None,
+        Input::Tick => Some(Stimulus::Tick),
+        Input::Timeout { host } => mine(*host).then_some(Stimulus::Timeout(*host)),
+        Input::Crash { host } => mine(*host).then_some(Stimulus::Crash(*host)),
+        _ => {
+            let (host, call) = input.call()?;
+            if !mine(host) {
+                return None;
             }
-            Input::Lose { .. } | Input::Delay { .. } => None,
-            Input::Tick => Some(Stimulus::Tick),
-            Input::Timeout { host } => mine(*host).then_some(Stimulus::Timeout(*host)),
-            Input::Crash { host } => mine(*host).then_some(Stimulus::Crash(*host)),
-            _ => {
-                let (host, call) = input.call()?;
-                if !mine(host) {
-                    return None;
-                }
-                if matches!(call, Call::Listen | Call::Connect) {
-                    numbers.new_connection(host);
-                }
-                Some(Stimulus::Call(host, call))
+            if matches!(call, Call::Listen | Call::Connect) {
+                numbers.new_connection(host);
             }
+            Some(Stimulus::Call(host, call))
         }
     }
 }

@@ -34,7 +34,7 @@ mod summary;
 
 pub use compare::{compare, rst_gains_ack, timer_conforms};
 pub use describe::{describe, so_far};
-pub use engine::replay;
+pub use engine::{replay, stimulus};
 pub use numbering::{Numbering, ISN_BASES};
 pub use outcome::{Outcome, Verdict};
 pub use policy::{Absorption, Allowance, Deviation, Difference, Policy};
