@@ -242,7 +242,7 @@ mod tests {
         let s = n.from_wire(HostId::A, &rst);
         assert_eq!((s.seq, s.ack), (None, 101));
         // Delivered, it lies at -model_isn_bases[from] from the base.
-        assert_eq!(n.to_wire(&s).seq, (1 << 31) - 0);
+        assert_eq!(n.to_wire(&s).seq, 1 << 31, "model_isn_bases[A] is 0");
         let from_b = Segment {
             from: HostId::B,
             ..s

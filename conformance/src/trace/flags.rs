@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn sets_sort_by_their_spelling() {
-        let mut v = vec![Flags::SYN, Flags::ACK | Flags::FIN, Flags::RST, Flags::ACK];
+        let mut v = [Flags::SYN, Flags::ACK | Flags::FIN, Flags::RST, Flags::ACK];
         v.sort();
         let names: Vec<_> = v.iter().map(|f| f.as_str()).collect();
         assert_eq!(names, ["ACK", "ACK,FIN", "RST", "SYN"]);
