@@ -178,6 +178,7 @@ pub fn json(target: &str, sum: &Summary, load_seconds: f64) -> serde_json::Value
             "taken": hit,
             "fraction": sum.coverage_fraction(),
             "untaken": sum.untaken(),
+            "reachable_keys": sum.reachable,
         },
         "expectations": sum.policy.expectations.iter().map(|d| serde_json::json!({
             "class": d.name, "what": d.what,
