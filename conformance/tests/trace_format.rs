@@ -75,52 +75,68 @@ fn a_trace() -> (PathBuf, String) {
     (files[0].clone(), text)
 }
 
+/// Each malformed trace is refused, and the message names the file and
+/// the offending field or value, so its author can find it.
 #[test]
-fn dbg_messages() {
+fn a_malformed_trace_is_refused_naming_its_file_and_field() {
     let (_, good) = a_trace();
     let p = Path::new("bad.json");
-    for (what, text) in [
+    for (what, needle, text) in [
         (
             "kind",
+            "jump",
             good.replacen("\"kind\": \"connect\"", "\"kind\": \"jump\"", 1),
         ),
         (
             "state",
+            "SYN-SNT",
             good.replacen("\"state\": \"SYN-SENT\"", "\"state\": \"SYN-SNT\"", 1),
         ),
         (
             "flags",
+            "SYN,PSH",
             good.replacen("\"flags\": \"SYN\"", "\"flags\": \"SYN,PSH\"", 1),
         ),
         (
             "order",
+            "ACK,SYN",
             good.replacen("\"flags\": \"SYN\"", "\"flags\": \"ACK,SYN\"", 1),
         ),
         (
             "missing",
+            "hast",
             good.replacen("\"host\": \"A\"", "\"hast\": \"A\"", 1),
         ),
         (
             "host",
+            "C",
             good.replacen("\"host\": \"A\"", "\"host\": \"C\"", 1),
         ),
         (
             "event",
+            "bang",
             good.replacen("\"events\": []", "\"events\": [\"bang\"]", 1),
         ),
-        ("missing2", good.replacen("\"eof\": false,", "", 1)),
+        ("missing2", "eof", good.replacen("\"eof\": false,", "", 1)),
         (
             "format",
+            "synfin-trace/2",
             good.replacen("synfin-trace/1", "synfin-trace/2", 1),
         ),
         (
             "seg-from",
+            "Q",
             good.replacen("\"from\": \"A\"", "\"from\": \"Q\"", 1),
         ),
-        ("profile", good.replacen("\"rfc9293\"", "\"rfc9294\"", 1)),
+        (
+            "profile",
+            "rfc9294",
+            good.replacen("\"rfc9293\"", "\"rfc9294\"", 1),
+        ),
     ] {
-        let e = parse_trace(p, &text).unwrap_err();
-        eprintln!("{what}: {e}");
+        assert_ne!(text, good, "{what}: the corruption must apply");
+        let e = parse_trace(p, &text).unwrap_err().to_string();
+        assert!(e.contains("bad.json"), "{what}: {e}");
+        assert!(e.contains(needle), "{what}: {e} should name `{needle}`");
     }
-    panic!();
 }
