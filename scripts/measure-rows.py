@@ -41,7 +41,7 @@ def replay(label):
     c = d["coverage"]
     cov = f"{c['taken']}/{c['reachable']} ({c['fraction']:.0%})" if c["reachable"] else "no manifest"
     row(label, f"{d['traces']:,}", f"{d['steps']:,}", len(d["diverged"]),
-        len(d["known_deviations"]), cov, f"{d['seconds']:.2f}",
+        d["deviations"], cov, f"{d['seconds']:.2f}",
         f"{d['steps_per_second'] / 1e6:.2f}M")
 
 

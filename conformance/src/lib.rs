@@ -1,12 +1,16 @@
 //! synfin-conformance: replays `synfin-trace/1` traces exported by the
 //! model against a TCP implementation and reports the first divergence.
 //!
-//! - [`trace`]: the trace format (documented in `TRACE-FORMAT.md`);
-//! - [`target`]: the [`target::ConformanceTarget`] trait and synfin-tcp as
-//!   an in-memory pair;
-//! - [`replay`]: step-by-step comparison, ISN bases, coverage;
+//! - [`trace`]: the trace format, parsed once into types (documented in
+//!   the book's trace-format chapter);
+//! - [`target`]: the contract a TCP under test implements, the
+//!   [`target::Target`] trait, and synfin-tcp as the reference target;
+//! - [`replay`]: the one replay engine: numbering, comparison policies,
+//!   verdicts, coverage, speed;
+//! - [`report`]: a summary as `synfin-conform` prints it;
 //! - [`oracle`]: the model's transition key, computed from an
-//!   implementation step (the refinement oracle's abstraction).
+//!   implementation step (the refinement oracle's abstraction);
+//! - `kernel` (Linux only): the Linux kernel as a target.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -14,5 +18,6 @@
 pub mod kernel;
 pub mod oracle;
 pub mod replay;
+pub mod report;
 pub mod target;
 pub mod trace;

@@ -9,36 +9,23 @@
 //! checked for membership in the model's reachable set without linking the
 //! model: the relation reaches conformance as data.
 
-use crate::trace::{HostObs, Input};
-
-/// The endpoint an input acts on (0 = A): the caller, the timer's or
-/// crash's host, or the receiver of an arrival. `None` for loss, delay and
-/// tick, which no endpoint takes.
-pub fn acting_host(input: &Input) -> Option<usize> {
-    match input.kind.as_str() {
-        "deliver" | "duplicate" => input.segment.as_ref().map(|s| usize::from(s.from == "A")),
-        "lose" | "delay" | "tick" => None,
-        _ => input.host.as_deref().map(|h| usize::from(h == "B")),
-    }
-}
+use crate::trace::{Input, Observation, State};
 
 /// The transition key of a step: `before` is the acting host's state before
 /// the input, `after` its observation after it (its `emitted` are its own
-/// segments). `None` when no endpoint acts.
-pub fn key(before: &str, input: &Input, after: &HostObs) -> Option<String> {
-    acting_host(input)?;
-    let what = match input.kind.as_str() {
-        "deliver" | "duplicate" => {
-            let s = input.segment.as_ref()?;
-            let data = if s.len > 0 { "+data" } else { "" };
-            format!("arrive {}{data}", s.flags)
-        }
-        k => k.to_string(),
+/// segments). `None` when no endpoint acts (loss, delay, tick; see
+/// [`Input::acting_host`]).
+pub fn key(before: State, input: &Input, after: &Observation) -> Option<String> {
+    input.acting_host()?;
+    let data = |len: u8| if len > 0 { "+data" } else { "" };
+    let what = match input.arrival() {
+        Some(s) => format!("arrive {}{}", s.flags, data(s.len)),
+        None => input.kind().to_string(),
     };
     let mut em: Vec<String> = after
         .emitted
         .iter()
-        .map(|s| format!("{}{}", s.flags, if s.len > 0 { "+data" } else { "" }))
+        .map(|s| format!("{}{}", s.flags, data(s.len)))
         .collect();
     em.sort();
     let emit = if em.is_empty() {

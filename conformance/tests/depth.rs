@@ -9,9 +9,9 @@
 
 use std::path::PathBuf;
 
-use synfin_conformance::replay::{replay_all, Loaded};
-use synfin_conformance::target::ImplTarget;
-use synfin_conformance::trace::parse_trace;
+use synfin_conformance::replay::{run, Plan, Policy};
+use synfin_conformance::target::SynfinTcp;
+use synfin_conformance::trace::{parse_trace, Suite};
 use synfin_model::{trace, Config, Preset, Profile};
 
 /// Depth 9: about 100,000 traces per profile, 36 s for both profiles in a
@@ -32,22 +32,24 @@ fn every_quick_path_to_depth_conforms_under_both_profiles() {
         let (mut traces, mut steps, mut taken) = (0, 0, std::collections::BTreeSet::new());
         // In chunks, so memory stays flat however deep the export goes.
         for (c, chunk) in paths.chunks(4096).enumerate() {
-            let mut loaded = Loaded::default();
+            let mut suite = Suite::default();
             for (i, path) in chunk.iter().enumerate() {
                 let t = trace::record(&cfg, &format!("depth {depth}"), path);
                 let text = serde_json::to_string(&t).expect("a trace serialises");
                 let file = PathBuf::from(format!("depth-{depth}-{}/{c}-{i}.json", profile.name()));
                 let parsed = parse_trace(&file, &text).expect("the model writes valid traces");
-                loaded.traces.push((file, parsed));
+                suite.traces.push((file, parsed));
             }
-            let sum = replay_all(&mut ImplTarget::default(), &loaded, None);
-            assert!(sum.known.is_empty(), "synfin-tcp has no known deviations");
-            if let Some(d) = sum.diverged.first() {
-                panic!("{} traces diverged; first:\n{d}", sum.diverged.len());
+            let plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
+            let sum = run(&mut SynfinTcp::default(), &suite, &plan);
+            let stopped: Vec<_> = sum.outcomes.iter().filter(|o| o.at.is_some()).collect();
+            if let Some(d) = stopped.first() {
+                panic!("{} replays stopped; first:\n{d}", stopped.len());
             }
-            traces += sum.traces;
-            steps += sum.steps;
-            taken.extend(sum.taken);
+            assert_eq!(sum.by_verdict().get("agreed"), Some(&suite.traces.len()));
+            traces += sum.traces();
+            steps += sum.steps();
+            taken.extend(sum.taken().into_iter().cloned());
         }
         eprintln!(
             "{}: depth {depth}: {traces} traces, {steps} steps (3 ISN bases), {} transition keys \

@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use synfin_conformance::kernel::replay::{Allowance, SetupError};
 use synfin_conformance::kernel::syn::{self, SynSettings};
-use synfin_conformance::kernel::{self, EndEarly, Options, Verdict, KERNEL_DEVIATIONS};
-use synfin_conformance::replay;
+use synfin_conformance::kernel::{self, Options, SetupError, KERNEL_DEVIATIONS, LINUX};
+use synfin_conformance::replay::{Allowance, Verdict};
+use synfin_conformance::target::{Role, Unsupported};
+use synfin_conformance::trace::{HostId, Suite};
 use synfin_linux::sys::caps;
 use synfin_linux::sys::netns::{netns_required, REQUIRE_ENV};
 
@@ -54,17 +55,22 @@ fn cover_dirs() -> Vec<PathBuf> {
 #[test]
 fn kernel_replays_the_transition_cover_without_unclassified_divergence() {
     let test = "kernel_replays_the_transition_cover_without_unclassified_divergence";
-    let loaded = replay::load(&cover_dirs()).expect("the committed cover loads");
+    let loaded = Suite::load(&cover_dirs()).expect("the committed cover loads");
     assert!(loaded.traces.len() > 100, "{} traces", loaded.traces.len());
-    let sum = match kernel::replay_all(&loaded, None, &Options::default()) {
+    let ks = match kernel::replay_all(&loaded, None, &Options::default()) {
         Ok(s) => s,
         Err(e) if skip(test, &e) => return,
         Err(e) => unreachable!("{e}"),
     };
+    let sum = &ks.summary;
     eprintln!(
         "{}",
-        serde_json::to_string_pretty(&kernel::report::to_json(&sum)["verdicts"]).unwrap()
+        serde_json::to_string_pretty(
+            &synfin_conformance::report::json("kernel", sum, 0.0)["verdicts"]
+        )
+        .unwrap()
     );
+    eprintln!("{} stray segments of earlier replays ignored", ks.stray);
     for o in sum.retried() {
         eprintln!("diverged once, not on retry: {o} first: {:?}", o.retried);
     }
@@ -81,7 +87,17 @@ fn kernel_replays_the_transition_cover_without_unclassified_divergence() {
         unclassified.len(),
         unclassified.join("\n")
     );
+    // Judged by the kernel's policy; every trace once as A, once as B.
+    assert_eq!(sum.policy.name, LINUX.name);
     assert_eq!(sum.outcomes.len(), 2 * loaded.traces.len());
+    assert_eq!(sum.traces(), loaded.traces.len());
+    for role in [Role::Host(HostId::A), Role::Host(HostId::B)] {
+        assert_eq!(
+            sum.outcomes.iter().filter(|o| o.role == role).count(),
+            loaded.traces.len(),
+            "replays with the kernel as {role}"
+        );
+    }
     let mut agreed = 0;
     for o in &sum.outcomes {
         match &o.verdict {
@@ -104,13 +120,14 @@ fn kernel_replays_the_transition_cover_without_unclassified_divergence() {
     // The cover manifests are among the paths: the kernel took most of the
     // model's reachable transitions in steps that agreed.
     let (hit, reachable) = sum.coverage();
+    eprintln!("coverage: {hit} of {reachable} reachable transitions taken by the kernel");
     assert!(reachable > 100 && hit * 2 > reachable, "{hit}/{reachable}");
     // The mapping meets TIME-WAIT: the model's timeout ends the replay
     // early rather than sleeping 60 s.
     assert!(
         sum.outcomes
             .iter()
-            .any(|o| o.verdict == Verdict::EndedEarly(EndEarly::TimeWait)),
+            .any(|o| o.verdict == Verdict::EndedEarly(Unsupported::TimeWait)),
         "no replay reached the model's TIME-WAIT timeout"
     );
 }

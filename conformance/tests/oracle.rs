@@ -7,9 +7,13 @@
 //! export --cover transitions`). The model's code is never linked: its
 //! relation reaches this test as data.
 //!
-//! The harness owns the network, like `ImplTarget` in replay: it carries the
-//! segments the implementation actually emitted and decides which one
-//! arrives next (any order: reordering), which is lost, and when time moves.
+//! The harness owns the network, as the replay engine does for any target:
+//! it carries the segments the implementation actually emitted and decides
+//! which one arrives next (any order: reordering), which is lost, and when
+//! time moves. It drives [`SynfinTcp`] through the typed contract, mapping
+//! each step to the target's input and its report back to the trace's terms
+//! with the engine's own [`stimulus`] and [`Numbering`], so the oracle
+//! cannot drift from what a replay does.
 //!
 //! # Worlds, and why the schedules stay inside their budgets
 //!
@@ -46,12 +50,16 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use proptest::prelude::*;
-use synfin_conformance::oracle::{acting_host, key};
-use synfin_conformance::replay::{load, ISN_BASES};
-use synfin_conformance::target::{ConformanceTarget, ImplTarget};
-use synfin_conformance::trace::{Budgets, HostObs, Input, TSeg, TraceConfig};
+use synfin_conformance::oracle::key;
+use synfin_conformance::replay::{stimulus, Numbering, ISN_BASES};
+use synfin_conformance::target::{Clock, Role, SynfinTcp, Target};
+use synfin_conformance::trace::{
+    Budgets, Call, Event, Flags, HostId, Input, Observation, Profile, Segment, State, Suite,
+    TraceConfig,
+};
 
 fn suite() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("traces")
@@ -71,7 +79,7 @@ struct Model {
 
 /// Every committed world, both profiles.
 fn worlds() -> Vec<Model> {
-    let loaded = load(&[suite()]).expect("suite loads");
+    let loaded = Suite::load(&[suite()]).expect("suite loads");
     let mut out = Vec::new();
     for (path, c) in &loaded.covers {
         let budgets = c.budgets.clone().unwrap_or_else(|| {
@@ -102,8 +110,8 @@ fn worlds() -> Vec<Model> {
         });
     }
     assert!(
-        out.iter().any(|m| m.cfg.profile == "rfc9293")
-            && out.iter().any(|m| m.cfg.profile == "rfc793"),
+        out.iter().any(|m| m.cfg.profile == Profile::Rfc9293)
+            && out.iter().any(|m| m.cfg.profile == Profile::Rfc793),
         "a committed cover manifest for each profile"
     );
     out
@@ -112,7 +120,7 @@ fn worlds() -> Vec<Model> {
 /// A segment in flight.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Flight {
-    seg: TSeg,
+    seg: Segment,
     /// Held past the end of a tick (`delay`).
     late: bool,
     /// Ticks since it was sent.
@@ -122,60 +130,73 @@ struct Flight {
 impl Flight {
     /// Occupies sequence space: SYN, FIN or data (only these are delayed).
     fn occupies(&self) -> bool {
-        self.seg.len > 0 || self.seg.flags.split(',').any(|f| f == "SYN" || f == "FIN")
+        self.seg.occupies_sequence_space()
     }
 }
 
 /// One scheduled step.
 #[derive(Clone, Debug, PartialEq)]
 enum Act {
-    Call(usize, &'static str),
+    Call(HostId, Call),
     Deliver(Flight),
     Duplicate(Flight),
     Lose(Flight),
     Delay(Flight),
-    Timeout(usize),
+    Timeout(HostId),
     Tick,
 }
 
 impl Act {
+    /// The step as a trace records it.
     fn input(&self) -> Input {
-        let host = |h: usize| Some(["A", "B"][h].to_string());
-        let (kind, host, segment) = match self {
-            Act::Call(h, k) => (*k, host(*h), None),
-            Act::Timeout(h) => ("timeout", host(*h), None),
-            Act::Deliver(f) => ("deliver", None, Some(f.seg.clone())),
-            Act::Duplicate(f) => ("duplicate", None, Some(f.seg.clone())),
-            Act::Lose(f) => ("lose", None, Some(f.seg.clone())),
-            Act::Delay(f) => ("delay", None, Some(f.seg.clone())),
-            Act::Tick => ("tick", None, None),
-        };
-        Input {
-            kind: kind.into(),
-            host,
-            segment,
+        match self {
+            Act::Call(host, call) => {
+                let host = *host;
+                match call {
+                    Call::Listen => Input::Listen { host },
+                    Call::Connect => Input::Connect { host },
+                    Call::Send => Input::Send { host },
+                    Call::Close => Input::Close { host },
+                    Call::Abort => Input::Abort { host },
+                }
+            }
+            Act::Timeout(host) => Input::Timeout { host: *host },
+            Act::Deliver(f) => Input::Deliver {
+                segment: f.seg.clone(),
+            },
+            Act::Duplicate(f) => Input::Duplicate {
+                segment: f.seg.clone(),
+            },
+            Act::Lose(f) => Input::Lose {
+                segment: f.seg.clone(),
+            },
+            Act::Delay(f) => Input::Delay {
+                segment: f.seg.clone(),
+            },
+            Act::Tick => Input::Tick,
         }
     }
 }
 
 impl std::fmt::Display for Act {
+    /// As the trace's input prints: `A: connect`, `deliver A→B <SYN seq=0>`,
+    /// `tick`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let i = self.input();
-        match (&i.host, &i.segment) {
-            (Some(h), _) => write!(f, "{h}: {}", i.kind),
-            (None, Some(s)) => write!(f, "{} {s}", i.kind),
-            _ => f.write_str(&i.kind),
-        }
+        self.input().fmt(f)
     }
 }
 
 /// Two synfin-tcp hosts, the network between them, and the world's budgets.
 struct World {
-    target: ImplTarget,
+    target: SynfinTcp,
+    /// The trace's relative numbers against the target's absolute ones, at
+    /// the schedule's ISN base (synfin-tcp's ISS is set, never learned).
+    numbers: Numbering,
+    tick: Duration,
     msl: u8,
     window: i64,
     b: Budgets,
-    obs: [HostObs; 2],
+    obs: [Observation; 2],
     net: Vec<Flight>,
     opens_left: [u8; 2],
     losses: u8,
@@ -193,29 +214,20 @@ struct World {
     log: Vec<String>,
 }
 
-fn closed_obs() -> HostObs {
-    HostObs {
-        state: "CLOSED".into(),
-        iss: None,
-        timer: None,
-        emitted: vec![],
-        delivered: 0,
-        eof: false,
-        events: vec![],
-        tcb: None,
-    }
-}
-
 impl World {
     fn new(m: &Model, isn_base: u32) -> World {
-        let mut target = ImplTarget::default();
-        target.start(&m.cfg, isn_base);
+        let mut target = SynfinTcp::default();
+        target
+            .start(&m.cfg, Role::Both)
+            .expect("synfin-tcp plays both hosts");
         let b = m.budgets.clone();
         World {
             target,
+            numbers: Numbering::new(isn_base, m.cfg.model_isn_bases, [false; 2]),
+            tick: m.cfg.tick(),
             msl: m.cfg.msl,
             window: i64::from(m.cfg.window),
-            obs: [closed_obs(), closed_obs()],
+            obs: [Observation::closed(), Observation::closed()],
             net: Vec::new(),
             opens_left: [b.opens; 2],
             losses: b.losses,
@@ -243,30 +255,38 @@ impl World {
     /// Every enabled step, in the model's order.
     fn enabled(&self) -> Vec<Act> {
         let mut out = Vec::new();
-        for (h, bytes) in self.b.bytes.into_iter().enumerate() {
-            let st = self.obs[h].state.as_str();
-            let can_open = st == "CLOSED"
+        for host in HostId::BOTH {
+            let h = host.index();
+            let bytes = self.b.bytes[h];
+            let st = self.obs[h].state;
+            let can_open = st == State::Closed
                 && self.opens_left[h] > 0
                 && self.obs[h].timer.is_none()
                 && self.may_reuse(h);
-            if can_open && h == 1 {
-                out.push(Act::Call(h, "listen"));
+            if can_open && host == HostId::B {
+                out.push(Act::Call(host, Call::Listen));
             }
-            if can_open && (h == 0 || self.b.b_connects) {
-                out.push(Act::Call(h, "connect"));
+            if can_open && (host == HostId::A || self.b.b_connects) {
+                out.push(Act::Call(host, Call::Connect));
             }
-            if matches!(st, "ESTABLISHED" | "CLOSE-WAIT") && self.sent[h] < bytes && !self.closed[h]
+            if matches!(st, State::Established | State::CloseWait)
+                && self.sent[h] < bytes
+                && !self.closed[h]
             {
-                out.push(Act::Call(h, "send"));
+                out.push(Act::Call(host, Call::Send));
             }
             if matches!(
                 st,
-                "LISTEN" | "SYN-SENT" | "SYN-RECEIVED" | "ESTABLISHED" | "CLOSE-WAIT"
+                State::Listen
+                    | State::SynSent
+                    | State::SynReceived
+                    | State::Established
+                    | State::CloseWait
             ) {
-                out.push(Act::Call(h, "close"));
+                out.push(Act::Call(host, Call::Close));
             }
-            if h == 0 && st == "ESTABLISHED" && self.aborts > 0 {
-                out.push(Act::Call(h, "abort"));
+            if host == HostId::A && st == State::Established && self.aborts > 0 {
+                out.push(Act::Call(host, Call::Abort));
             }
         }
         let mut distinct = self.net.clone();
@@ -283,13 +303,17 @@ impl World {
                 out.push(Act::Delay(f));
             }
         }
-        let due: Vec<usize> = (0..2).filter(|&h| self.obs[h].timer == Some(0)).collect();
+        let due: Vec<HostId> = HostId::BOTH
+            .into_iter()
+            .filter(|h| self.obs[h.index()].timer == Some(0))
+            .collect();
         for &h in &due {
             out.push(Act::Timeout(h));
         }
         let pending = self.obs.iter().any(|o| o.timer.is_some());
-        let waiting = (0..2)
-            .any(|h| self.obs[h].state == "CLOSED" && self.opens_left[h] > 0 && !self.may_reuse(h));
+        let waiting = (0..2).any(|h| {
+            self.obs[h].state == State::Closed && self.opens_left[h] > 0 && !self.may_reuse(h)
+        });
         if (pending || waiting) && due.is_empty() && self.net.iter().all(|f| f.late) {
             out.push(Act::Tick);
         }
@@ -305,37 +329,31 @@ impl World {
     /// model's relation does not have (`Ok(key)` otherwise).
     fn step(&mut self, act: Act, model: &BTreeSet<String>) -> Result<Option<String>, String> {
         self.log.push(act.to_string());
-        for h in 0..2 {
-            self.target.set_next_iss(
-                h,
-                self.isn_last[h] + i64::from(self.b.isn_rate) * self.clock[h],
-            );
+        for host in HostId::BOTH {
+            let h = host.index();
+            let iss = self.isn_last[h] + i64::from(self.b.isn_rate) * self.clock[h];
+            self.target
+                .set_next_iss(host, self.numbers.absolute(host, iss));
         }
-        let to = |f: &Flight| usize::from(f.seg.from == "A");
+        // The bookkeeping of the world; what reaches the target is the
+        // engine's stimulus for the step's input, below.
         match &act {
-            Act::Call(h, k) => {
-                match *k {
-                    "listen" | "connect" => {
-                        self.opens_left[*h] -= 1;
-                        self.sent[*h] = 0;
-                        self.closed[*h] = false;
-                        self.time_wait_done[*h] = false;
+            Act::Call(host, call) => {
+                let h = host.index();
+                match call {
+                    Call::Listen | Call::Connect => {
+                        self.opens_left[h] -= 1;
+                        self.sent[h] = 0;
+                        self.closed[h] = false;
+                        self.time_wait_done[h] = false;
                     }
-                    "send" => self.sent[*h] += 1,
-                    "close" => self.closed[*h] = true,
-                    "abort" => self.aborts -= 1,
-                    _ => {}
+                    Call::Send => self.sent[h] += 1,
+                    Call::Close => self.closed[h] = true,
+                    Call::Abort => self.aborts -= 1,
                 }
-                self.target.call(*h, k);
             }
-            Act::Deliver(f) => {
-                self.take(f);
-                self.target.arrive(to(f), &f.seg);
-            }
-            Act::Duplicate(f) => {
-                self.dups -= 1;
-                self.target.arrive(to(f), &f.seg);
-            }
+            Act::Deliver(f) => self.take(f),
+            Act::Duplicate(_) => self.dups -= 1,
             Act::Lose(f) => {
                 self.take(f);
                 self.losses -= 1;
@@ -348,9 +366,8 @@ impl World {
                     ..f.clone()
                 });
             }
-            Act::Timeout(h) => self.target.timeout(*h),
+            Act::Timeout(_) => {}
             Act::Tick => {
-                self.target.tick();
                 let cap = i64::from(self.b.clock_cap);
                 for c in &mut self.clock {
                     *c = (*c + 1).min(cap);
@@ -363,10 +380,19 @@ impl World {
             }
         }
         let input = act.input();
-        let actor = acting_host(&input);
+        // A call, an arrival (a delivery or a duplicate's copy), a timeout
+        // or a tick; a loss or a delay reaches no host.
+        if let Some(s) = stimulus(&input, Role::Both, &mut self.numbers) {
+            self.target.input(&s).expect("synfin-tcp takes every input");
+        }
+        let actor = input.acting_host();
         let mut k = None;
-        for h in 0..2 {
-            let now = self.target.observe(h);
+        for host in HostId::BOTH {
+            let h = host.index();
+            let report = self.target.observe(host);
+            let now = self
+                .numbers
+                .observation(host, report, Clock::Virtual, self.tick);
             let before = std::mem::replace(&mut self.obs[h], now.clone());
             if let Some(iss) = now.iss.filter(|_| now.iss != before.iss) {
                 // A new incarnation chose its ISS: the clock restarts.
@@ -381,8 +407,8 @@ impl World {
                     age: 0,
                 });
                 if let Some(seq) = e.seq {
-                    let f = |n: &str| i64::from(e.flags.split(',').any(|x| x == n));
-                    let end = seq + i64::from(e.len) + f("SYN") + f("FIN");
+                    let f = |n: Flags| i64::from(e.flags.contains(n));
+                    let end = seq + i64::from(e.len) + f(Flags::SYN) + f(Flags::FIN);
                     self.snd_max[h] = self.snd_max[h].max(end);
                 }
             }
@@ -390,30 +416,31 @@ impl World {
             // chose no ISS of its own and keeps what a SYN-RECEIVED it went
             // back from consumed (model `back_to_listen`, `delete_tcb`).
             let consumed = self.snd_max[h] - before.iss.unwrap_or(self.snd_max[h]);
-            if before.state == "SYN-RECEIVED" && now.state == "LISTEN" {
+            if before.state == State::SynReceived && now.state == State::Listen {
                 self.used[h] = consumed;
             }
-            if before.state != "CLOSED" && now.state == "CLOSED" {
-                if before.state != "LISTEN" {
+            if before.state != State::Closed && now.state == State::Closed {
+                if before.state != State::Listen {
                     self.used[h] = consumed;
                 }
-                self.time_wait_done[h] = before.state == "TIME-WAIT" && act == Act::Timeout(h);
+                self.time_wait_done[h] =
+                    before.state == State::TimeWait && act == Act::Timeout(host);
             }
-            if actor == Some(h) {
-                k = key(&before.state, &input, &now);
-                if let Some(e) = now.events.iter().find(|e| e.starts_with("error:")) {
+            if actor == Some(host) {
+                k = key(before.state, &input, &now);
+                // A call synfin-tcp refused: its error, as the target
+                // reports it (`error:<conn::Error>`).
+                let refused =
+                    |e: &&Event| matches!(e, Event::Unexpected(w) if w.starts_with("error:"));
+                if let Some(e) = now.events.iter().find(refused) {
                     return Err(format!(
-                        "{}: the model allows `{act}` here, synfin-tcp refused it ({e})",
-                        ["A", "B"][h]
+                        "{host}: the model allows `{act}` here, synfin-tcp refused it ({e})"
                     ));
                 }
             } else if now.state != before.state || !now.emitted.is_empty() {
                 return Err(format!(
-                    "{} changed on a step it did not take: {} -> {}, emitted {:?}",
-                    ["A", "B"][h],
-                    before.state,
-                    now.state,
-                    now.emitted
+                    "{host} changed on a step it did not take: {} -> {}, emitted {:?}",
+                    before.state, now.state, now.emitted
                 ));
             }
         }
@@ -544,7 +571,9 @@ fn schedules_reach_the_model_and_a_foreign_key_is_rejected() {
             let mut w = World::new(m, 0);
             let mut without = m.keys.clone();
             without.remove("CLOSED connect -> SYN-SENT emit SYN");
-            let e = w.step(Act::Call(0, "connect"), &without).unwrap_err();
+            let e = w
+                .step(Act::Call(HostId::A, Call::Connect), &without)
+                .unwrap_err();
             assert!(e.contains("CLOSED connect -> SYN-SENT emit SYN"), "{e}");
         }
     });
@@ -555,12 +584,15 @@ fn schedules_reach_the_model_and_a_foreign_key_is_rejected() {
 /// model's `transition_key`.
 #[test]
 fn key_function_reproduces_every_committed_key() {
-    let loaded = load(&[suite()]).expect("suite loads");
+    let loaded = Suite::load(&[suite()]).expect("suite loads");
     let mut steps = 0;
     for (file, t) in &loaded.traces {
-        let mut state = ["CLOSED".to_string(), "CLOSED".to_string()];
+        let mut state = [State::Closed; 2];
         for (i, s) in t.steps.iter().enumerate() {
-            let got = acting_host(&s.input).and_then(|h| key(&state[h], &s.input, s.host(h)));
+            let got = s
+                .input
+                .acting_host()
+                .and_then(|h| key(state[h.index()], &s.input, s.host(h)));
             assert_eq!(
                 got,
                 s.key,
@@ -568,7 +600,7 @@ fn key_function_reproduces_every_committed_key() {
                 file.display(),
                 i + 1
             );
-            state = [s.a.state.clone(), s.b.state.clone()];
+            state = [s.a.state, s.b.state];
             steps += 1;
         }
     }

@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use synfin_conformance::replay::{load, replay_one, ISN_BASES};
-use synfin_conformance::target::{ConformanceTarget, ImplTarget};
-use synfin_conformance::trace::{HostObs, Step, Trace};
+use synfin_conformance::replay::{replay, stimulus, Numbering, Policy, ISN_BASES};
+use synfin_conformance::target::{Clock, Role, SynfinTcp, Target};
+use synfin_conformance::trace::{HostId, Input, Observation, Profile, Suite, Trace};
 
 /// The model's named scenarios, in `synfin list` order.
 const SCENARIOS: [&str; 10] = [
@@ -26,26 +26,26 @@ const SCENARIOS: [&str; 10] = [
     "abort-reset",
 ];
 
-fn dir(profile: &str) -> PathBuf {
+fn dir(profile: Profile) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("traces")
         .join(format!("scenarios-{profile}"))
 }
 
-fn input(s: &Step) -> String {
-    match (&s.input.host, &s.input.segment) {
-        (Some(h), _) => format!("{h}: {}", s.input.kind),
-        (None, Some(seg)) => format!("{} {seg}", s.input.kind),
-        _ => s.input.kind.clone(),
+fn input(i: &Input) -> String {
+    match (i.host(), i.segment()) {
+        (Some(h), _) => format!("{h}: {}", i.kind()),
+        (None, Some(seg)) => format!("{} {seg}", i.kind()),
+        _ => i.kind().to_string(),
     }
 }
 
 /// One line for a host that acted or changed in the step.
-fn host_line(name: &str, before: &HostObs, after: &HostObs) -> String {
+fn host_line(h: HostId, before: &Observation, after: &Observation) -> String {
     let mut l = if before.state == after.state {
-        format!("     {name}  {}", after.state)
+        format!("     {h}  {}", after.state)
     } else {
-        format!("     {name}  {} -> {}", before.state, after.state)
+        format!("     {h}  {} -> {}", before.state, after.state)
     };
     for e in &after.emitted {
         let _ = write!(l, ", sends {e}");
@@ -63,96 +63,87 @@ fn host_line(name: &str, before: &HostObs, after: &HostObs) -> String {
 }
 
 /// Replay `t` on synfin-tcp at ISN base 0 and draw what it did, one
-/// numbered step per input.
+/// numbered step per input, in the trace's relative numbers.
 fn render(name: &str, t: &Trace) -> String {
-    let mut target = ImplTarget::default();
-    target.start(&t.config, 0);
+    let mut target = SynfinTcp::default();
+    target
+        .start(&t.config, Role::Both)
+        .expect("synfin-tcp plays every trace");
+    let mut numbers = Numbering::new(0, t.config.model_isn_bases, [false; 2]);
     let mut out = format!(
         "{name} on synfin-tcp ({}, preset {}): {} steps; numbers relative to each host's ISN base, replayed at base 0\n",
         t.config.profile,
         t.config.preset,
         t.steps.len()
     );
-    let closed = HostObs {
-        state: "CLOSED".into(),
-        iss: None,
-        timer: None,
-        emitted: vec![],
-        delivered: 0,
-        eof: false,
-        events: vec![],
-        tcb: None,
-    };
-    let mut prev = [closed.clone(), closed];
+    let mut prev = [Observation::closed(), Observation::closed()];
     for (i, s) in t.steps.iter().enumerate() {
-        for h in 0..2 {
+        for h in HostId::BOTH {
             if let Some(iss) = s.host(h).iss {
-                target.set_next_iss(h, iss);
+                numbers.model_iss(h, iss);
+                target.set_next_iss(h, numbers.absolute(h, iss));
             }
         }
-        let host = usize::from(s.input.host.as_deref() == Some("B"));
-        match s.input.kind.as_str() {
-            "listen" | "connect" | "send" | "close" | "abort" => target.call(host, &s.input.kind),
-            "timeout" => target.timeout(host),
-            "crash" => target.crash(host),
-            "tick" => target.tick(),
-            "deliver" | "duplicate" => {
-                let seg = s.input.segment.as_ref().unwrap();
-                target.arrive(usize::from(seg.from == "A"), seg);
-            }
-            _ => {}
+        if let Some(st) = stimulus(&s.input, Role::Both, &mut numbers) {
+            target.input(&st).expect("synfin-tcp takes every input");
         }
-        let _ = writeln!(out, "{:>3}. [t={}] {}", i + 1, s.tick, input(s));
-        for h in 0..2 {
-            let now = target.observe(h);
-            let acted = match s.input.kind.as_str() {
-                "deliver" | "duplicate" => s.input.segment.as_ref().unwrap().from != ["A", "B"][h],
-                "tick" | "lose" | "delay" => false,
-                _ => host == h,
+        let _ = writeln!(out, "{:>3}. [t={}] {}", i + 1, s.tick, input(&s.input));
+        for h in HostId::BOTH {
+            let report = target.observe(h);
+            let now = numbers.observation(h, report, Clock::Virtual, t.config.tick());
+            let acted = match &s.input {
+                Input::Deliver { segment } | Input::Duplicate { segment } => segment.to() == h,
+                Input::Tick | Input::Lose { .. } | Input::Delay { .. } => false,
+                other => other.host() == Some(h),
             };
-            let changed = now.state != prev[h].state
+            let p = &prev[h.index()];
+            let changed = now.state != p.state
                 || !now.emitted.is_empty()
                 || !now.events.is_empty()
-                || now.delivered != prev[h].delivered;
+                || now.delivered != p.delivered;
             if acted || changed {
-                out += &host_line(["A", "B"][h], &prev[h], &now);
+                out += &host_line(h, p, &now);
                 out.push('\n');
             }
-            prev[h] = now;
+            prev[h.index()] = now;
         }
     }
     out
 }
 
-fn pinned(profile: &str) {
+fn pinned(profile: Profile) {
     let d = dir(profile);
-    let loaded = load(std::slice::from_ref(&d)).expect("scenario traces load");
-    assert_eq!(loaded.traces.len(), SCENARIOS.len(), "{}", d.display());
+    let suite = Suite::load(std::slice::from_ref(&d)).expect("scenario traces load");
+    assert_eq!(suite.traces.len(), SCENARIOS.len(), "{}", d.display());
     for name in SCENARIOS {
         let file = d.join(format!("{name}.json"));
-        let (_, t) = loaded
+        let (_, t) = suite
             .traces
             .iter()
             .find(|(p, _)| *p == file)
             .unwrap_or_else(|| panic!("{} is missing", file.display()));
         assert_eq!(t.origin, "scenario");
         assert_eq!(t.config.profile, profile);
-        for base in ISN_BASES {
-            match replay_one(&mut ImplTarget::default(), &file, t, base) {
-                Ok(n) => assert_eq!(n, t.steps.len()),
-                Err(d) => panic!("{name} does not conform:\n{d}"),
-            }
-        }
+        let o = replay(
+            &mut SynfinTcp::default(),
+            &file,
+            t,
+            Role::Both,
+            &ISN_BASES,
+            &Policy::STRICT,
+        );
+        assert!(o.at.is_none(), "{name} does not conform:\n{o}");
+        assert_eq!(o.steps, t.steps.len() * ISN_BASES.len());
         insta::assert_snapshot!(format!("{profile}-{name}"), render(name, t));
     }
 }
 
 #[test]
 fn scenarios_rfc9293_conform_and_are_pinned() {
-    pinned("rfc9293");
+    pinned(Profile::Rfc9293);
 }
 
 #[test]
 fn scenarios_rfc793_conform_and_are_pinned() {
-    pinned("rfc793");
+    pinned(Profile::Rfc793);
 }

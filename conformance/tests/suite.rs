@@ -7,8 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use synfin_conformance::replay::{load, replay_all};
-use synfin_conformance::target::ImplTarget;
+use synfin_conformance::replay::{run, Plan, Policy};
+use synfin_conformance::target::SynfinTcp;
+use synfin_conformance::trace::{HostId, Profile, State, Suite};
 
 fn suite() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("traces")
@@ -16,43 +17,38 @@ fn suite() -> PathBuf {
 
 #[test]
 fn committed_suite_conforms_under_both_profiles() {
-    let loaded = load(&[suite()]).expect("suite loads");
-    for profile in ["rfc9293", "rfc793"] {
+    let suite = Suite::load(&[suite()]).expect("suite loads");
+    for profile in [Profile::Rfc9293, Profile::Rfc793] {
         let start = std::time::Instant::now();
-        let sum = replay_all(&mut ImplTarget::default(), &loaded, Some(profile));
+        let mut plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
+        plan.profile = Some(profile);
+        let sum = run(&mut SynfinTcp::default(), &suite, &plan);
+        let (taken, reachable) = sum.coverage();
         eprintln!(
-            "{profile}: {} traces, {} steps, coverage {}/{} ({:.1}%), {:.2} s",
-            sum.traces,
-            sum.steps,
-            sum.reachable.intersection(&sum.taken).count(),
-            sum.reachable.len(),
-            100.0 * sum.coverage(),
+            "{profile}: {} traces, {} steps, coverage {taken}/{reachable} ({:.1}%), {:.2} s",
+            sum.traces(),
+            sum.steps(),
+            100.0 * sum.coverage_fraction(),
             start.elapsed().as_secs_f64()
         );
         for k in sum.untaken() {
             eprintln!("  untaken: {k}");
         }
-        assert!(
-            sum.traces > 0,
-            "{profile}: no traces in {}",
-            suite().display()
-        );
+        assert!(sum.traces() > 0, "{profile}: no traces");
         assert!(!sum.reachable.is_empty(), "{profile}: no cover manifest");
-        assert!(
-            sum.known.is_empty(),
-            "{profile}: synfin-tcp has no known deviations, yet {} traces stopped at one",
-            sum.known.len()
+        assert_eq!(
+            sum.outcomes.len(),
+            sum.traces(),
+            "{profile}: synfin-tcp plays both hosts, one replay per trace"
         );
         assert_eq!(
             sum.untaken(),
             Vec::<&String>::new(),
             "{profile}: the suite must take every reachable model transition"
         );
-        if let Some(d) = sum.diverged.first() {
-            panic!(
-                "{profile}: {} traces diverged; first:\n{d}",
-                sum.diverged.len()
-            );
+        let stopped: Vec<_> = sum.outcomes.iter().filter(|o| o.at.is_some()).collect();
+        if let Some(d) = stopped.first() {
+            panic!("{profile}: {} replays stopped; first:\n{d}", stopped.len());
         }
     }
 }
@@ -143,13 +139,13 @@ fn a_divergence_exits_1_with_the_step_and_the_trace_so_far() {
 /// TCB (so the replay compares them), and nowhere it has none.
 #[test]
 fn the_committed_suite_records_tcb_variables_where_a_tcb_exists() {
-    let loaded = load(&[suite()]).expect("suite loads");
+    let suite = Suite::load(&[suite()]).expect("suite loads");
     let mut with = 0;
-    for (file, t) in &loaded.traces {
+    for (file, t) in &suite.traces {
         for (i, s) in t.steps.iter().enumerate() {
-            for h in 0..2 {
+            for h in HostId::BOTH {
                 let o = s.host(h);
-                let has_tcb = !matches!(o.state.as_str(), "CLOSED" | "LISTEN");
+                let has_tcb = o.state.has_connection();
                 assert_eq!(
                     o.tcb.is_some(),
                     has_tcb,
@@ -160,9 +156,9 @@ fn the_committed_suite_records_tcb_variables_where_a_tcb_exists() {
                 );
                 if let Some(tcb) = &o.tcb {
                     with += 1;
-                    assert_eq!(tcb.rcv_nxt.is_some(), o.state != "SYN-SENT");
-                    assert_eq!(tcb.snd_una.is_some(), o.state != "TIME-WAIT");
-                    assert_eq!(tcb.retries.is_some(), o.state != "TIME-WAIT");
+                    assert_eq!(tcb.rcv_nxt.is_some(), o.state != State::SynSent);
+                    assert_eq!(tcb.snd_una.is_some(), o.state != State::TimeWait);
+                    assert_eq!(tcb.retries.is_some(), o.state != State::TimeWait);
                     assert!(tcb.snd_nxt.is_some());
                 }
             }
@@ -240,56 +236,57 @@ fn a_trace_without_tcb_variables_still_conforms() {
 /// to the TCB variables: the same wrong trace conforms there.
 #[test]
 fn a_target_that_does_not_observe_the_tcb_is_not_compared_on_it() {
-    use synfin_conformance::replay::replay_one;
-    use synfin_conformance::target::ConformanceTarget;
-    use synfin_conformance::trace::{parse_trace, HostObs, Step, TSeg, TraceConfig};
+    use synfin_conformance::replay::{replay, ISN_BASES};
+    use synfin_conformance::target::{Capabilities, Report, Role, Stimulus, Target, Unsupported};
+    use synfin_conformance::trace::{parse_trace, TraceConfig};
 
-    struct Blind(ImplTarget);
-    impl ConformanceTarget for Blind {
-        fn start(&mut self, cfg: &TraceConfig, isn_base: u32) {
-            self.0.start(cfg, isn_base)
+    /// synfin-tcp with its TCB hidden.
+    struct Blind(SynfinTcp);
+    impl Target for Blind {
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                observes_tcb: false,
+                ..self.0.capabilities()
+            }
         }
-        fn set_next_iss(&mut self, h: usize, rel: i64) {
-            self.0.set_next_iss(h, rel)
+        fn start(&mut self, cfg: &TraceConfig, role: Role) -> Result<(), Unsupported> {
+            self.0.start(cfg, role)
         }
-        fn call(&mut self, h: usize, kind: &str) {
-            self.0.call(h, kind)
+        fn set_next_iss(&mut self, h: HostId, iss: u32) {
+            self.0.set_next_iss(h, iss)
         }
-        fn arrive(&mut self, h: usize, seg: &TSeg) {
-            self.0.arrive(h, seg)
+        fn input(&mut self, s: &Stimulus) -> Result<(), Unsupported> {
+            self.0.input(s)
         }
-        fn timeout(&mut self, h: usize) {
-            self.0.timeout(h)
-        }
-        fn tick(&mut self) {
-            self.0.tick()
-        }
-        fn crash(&mut self, h: usize) {
-            self.0.crash(h)
-        }
-        fn observe(&mut self, h: usize) -> HostObs {
-            HostObs {
+        fn observe(&mut self, h: HostId) -> Report {
+            Report {
                 tcb: None,
                 ..self.0.observe(h)
             }
-        }
-        fn known_deviation(
-            &self,
-            _: &Step,
-            _: usize,
-            _: &HostObs,
-            _: &HostObs,
-        ) -> Option<&'static str> {
-            None
         }
     }
     let (mut t, i) = a_connect();
     t["steps"][i]["A"]["tcb"]["snd_nxt"] = 2.into();
     let p = Path::new("tcb.json");
     let t = parse_trace(p, &t.to_string()).unwrap();
-    assert!(replay_one(&mut Blind(ImplTarget::default()), p, &t, 0).is_ok());
-    let d = replay_one(&mut ImplTarget::default(), p, &t, 0).unwrap_err();
-    assert_eq!(d.step, i + 1);
+    let blind = replay(
+        &mut Blind(SynfinTcp::default()),
+        p,
+        &t,
+        Role::Both,
+        &ISN_BASES,
+        &Policy::STRICT,
+    );
+    assert_eq!(blind.at, None, "{blind}");
+    let d = replay(
+        &mut SynfinTcp::default(),
+        p,
+        &t,
+        Role::Both,
+        &ISN_BASES,
+        &Policy::STRICT,
+    );
+    assert_eq!(d.at, Some(i + 1), "{d}");
     assert!(
         d.diffs.iter().any(|x| x.starts_with("A.tcb:")),
         "{:?}",

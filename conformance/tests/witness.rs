@@ -20,9 +20,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 
-use synfin_conformance::replay::{replay_all, Loaded};
-use synfin_conformance::target::ImplTarget;
-use synfin_conformance::trace::parse_trace;
+use synfin_conformance::replay::{run, Plan, Policy};
+use synfin_conformance::target::SynfinTcp;
+use synfin_conformance::trace::{parse_trace, Suite};
 use synfin_model::segment::Ctl;
 use synfin_model::tcb::St;
 use synfin_model::{trace, Action, Config, Preset, Profile, Sys};
@@ -113,7 +113,7 @@ fn witnesses(cfg: &Config) -> HashMap<&'static str, Vec<Action>> {
 #[test]
 fn witnesses_of_situations_the_cover_does_not_single_out_conform() {
     for profile in [Profile::Rfc9293, Profile::Rfc793] {
-        let mut loaded = Loaded::default();
+        let mut suite = Suite::default();
         let mut names = Vec::new();
         for (dups, delays) in [(1, 0), (0, 1)] {
             let mut cfg = Config::new(Preset::Quick, profile, None);
@@ -127,7 +127,7 @@ fn witnesses_of_situations_the_cover_does_not_single_out_conform() {
                 ));
                 eprintln!("{}: {} steps", file.display(), path.len());
                 let parsed = parse_trace(&file, &text).expect("the model writes valid traces");
-                loaded.traces.push((file, parsed));
+                suite.traces.push((file, parsed));
                 names.push(name);
             }
         }
@@ -139,14 +139,20 @@ fn witnesses_of_situations_the_cover_does_not_single_out_conform() {
                 w.name
             );
         }
-        let sum = replay_all(&mut ImplTarget::default(), &loaded, None);
-        if let Some(d) = sum.diverged.first() {
+        let plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
+        let sum = run(&mut SynfinTcp::default(), &suite, &plan);
+        let stopped: Vec<_> = sum.outcomes.iter().filter(|o| o.at.is_some()).collect();
+        if let Some(d) = stopped.first() {
             panic!(
-                "{}: {} witnesses diverged; first:\n{d}",
+                "{}: {} witnesses stopped; first:\n{d}",
                 profile.name(),
-                sum.diverged.len()
+                stopped.len()
             );
         }
-        assert!(sum.known.is_empty());
+        assert_eq!(
+            sum.by_verdict().get("agreed"),
+            Some(&suite.traces.len()),
+            "every witness replays once, with both hosts, and agrees"
+        );
     }
 }

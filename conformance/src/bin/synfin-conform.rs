@@ -1,13 +1,18 @@
-//! `synfin-conform replay [--target impl] [--profile P] [PATH...] [--json]`
+//! `synfin-conform replay [--target impl|kernel] [--profile P] [PATH...] [--json] [--all]`
 //!
-//! Exit codes: 0 every trace conforms, 1 a divergence, 2 bad usage or input.
+//! Exit codes: 0 every trace conforms (or stops at a named expectation, or
+//! ends early with a reason); 1 a divergence; 2 bad usage or input (an
+//! unknown target or profile, a malformed trace or one of another format
+//! version, named with its file and field).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use synfin_conformance::replay;
-use synfin_conformance::target::ImplTarget;
+use synfin_conformance::replay::{self, Plan, Policy};
+use synfin_conformance::report;
+use synfin_conformance::target::SynfinTcp;
+use synfin_conformance::trace::{Profile, Suite};
 
 #[derive(Parser)]
 #[command(
@@ -39,11 +44,20 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
-        /// Print every divergence and every known deviation, not only the first divergence.
+        /// Print every replay that stopped (divergences, named deviations,
+        /// early ends) and every untaken transition, not only the first
+        /// divergence.
         #[arg(long)]
         all: bool,
     },
 }
+
+/// The targets this build knows.
+const TARGETS: &str = if cfg!(target_os = "linux") {
+    "impl, kernel"
+} else {
+    "impl (kernel: Linux only)"
+};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -62,20 +76,17 @@ fn main() -> ExitCode {
         jobs,
     } = cli.command;
     if target != "impl" && !(target == "kernel" && cfg!(target_os = "linux")) {
-        let valid = if cfg!(target_os = "linux") {
-            "impl, kernel"
-        } else {
-            "impl (kernel: Linux only)"
-        };
-        eprintln!("synfin-conform: unknown target `{target}`; valid: {valid}");
+        eprintln!("synfin-conform: unknown target `{target}`; valid: {TARGETS}");
         return ExitCode::from(2);
     }
-    if let Some(p) = &profile {
-        if p != "rfc9293" && p != "rfc793" {
+    let profile = match profile.as_deref().map(|p| (p, Profile::from_name(p))) {
+        None => None,
+        Some((_, Some(p))) => Some(p),
+        Some((p, None)) => {
             eprintln!("synfin-conform: unknown profile `{p}`; valid: rfc9293, rfc793");
             return ExitCode::from(2);
         }
-    }
+    };
     if paths.is_empty() {
         paths.push(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -83,101 +94,41 @@ fn main() -> ExitCode {
         )));
     }
     let start = std::time::Instant::now();
-    let loaded = match replay::load(&paths) {
-        Ok(l) => l,
+    let suite = match Suite::load(&paths) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("synfin-conform: {e}");
             return ExitCode::from(2);
         }
     };
-    if loaded.traces.is_empty() {
+    if suite.traces_of(profile).next().is_none() {
         eprintln!("synfin-conform: no traces found");
         return ExitCode::from(2);
     }
+    let load = start.elapsed();
     #[cfg(target_os = "linux")]
     if target == "kernel" {
         let opts = synfin_conformance::kernel::Options {
             jobs,
             ..Default::default()
         };
-        return synfin_conformance::kernel::report::run(
-            &loaded,
-            profile.as_deref(),
-            &opts,
-            json,
-            all,
-        );
+        return synfin_conformance::kernel::report::run(&suite, profile, &opts, json, all, load);
     }
     let _ = jobs;
-    let mut t = ImplTarget::default();
-    let replay_start = std::time::Instant::now();
-    let sum = replay::replay_all(&mut t, &loaded, profile.as_deref());
-    let replay_secs = replay_start.elapsed().as_secs_f64();
-    let secs = start.elapsed().as_secs_f64();
+    let mut t = SynfinTcp::default();
+    let mut plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
+    plan.profile = profile;
+    let sum = replay::run(&mut t, &suite, &plan);
     if json {
-        let v = serde_json::json!({
-            "traces": sum.traces,
-            "steps": sum.steps,
-            "diverged": sum.diverged.iter().map(|d| serde_json::json!({
-                "file": d.file.display().to_string(), "step": d.step,
-                "isn_base": d.isn_base, "diffs": d.diffs})).collect::<Vec<_>>(),
-            "coverage": {
-                "reachable": sum.reachable.len(),
-                "taken": sum.reachable.intersection(&sum.taken).count(),
-                "fraction": sum.coverage(),
-                "untaken": sum.untaken(),
-            },
-            "known_deviations": sum.known.iter().map(|d| serde_json::json!({
-                "file": d.file.display().to_string(), "step": d.step,
-                "class": d.known})).collect::<Vec<_>>(),
-            "seconds": secs,
-            "replay_seconds": replay_secs,
-            "steps_per_second": sum.steps as f64 / replay_secs.max(1e-9),
-        });
+        let v = report::json("synfin-tcp", &sum, load.as_secs_f64());
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        let shown = if all { sum.diverged.len() } else { 1 };
-        for d in sum.diverged.iter().take(shown) {
-            println!("{d}");
-        }
-        if all {
-            for d in &sum.known {
-                println!("known deviation {}:\n{d}", d.known.unwrap_or(""));
-            }
-        }
-        let mut classes = std::collections::BTreeMap::new();
-        for d in &sum.known {
-            *classes.entry(d.known.unwrap_or("")).or_insert(0) += 1;
-        }
-        for (c, n) in &classes {
-            println!("known deviation {c}: {n} traces stop there");
-        }
-        println!(
-            "{} traces, {} steps replayed at ISN bases {:?}; {} diverged; coverage {}/{} transitions ({:.1}%); {:.2} s",
-            sum.traces,
-            sum.steps,
-            replay::ISN_BASES,
-            sum.diverged.len(),
-            sum.reachable.intersection(&sum.taken).count(),
-            sum.reachable.len(),
-            100.0 * sum.coverage(),
-            secs
-        );
-        println!(
-            "replay alone: {:.3} s, {:.0} steps/s",
-            replay_secs,
-            sum.steps as f64 / replay_secs.max(1e-9)
-        );
-        if sum.reachable.is_empty() {
-            println!("(no cover.json among the paths: coverage not measured)");
-        }
-        let un = sum.untaken();
-        if !un.is_empty() {
-            println!("untaken transitions:");
-            for k in un {
-                println!("  {k}");
-            }
-        }
+        print!("{}", report::text("synfin-tcp", &sum, all));
+        println!("loading the traces: {:.2} s", load.as_secs_f64());
     }
-    ExitCode::from(if sum.diverged.is_empty() { 0 } else { 1 })
+    ExitCode::from(if sum.diverged().next().is_none() {
+        0
+    } else {
+        1
+    })
 }

@@ -15,7 +15,7 @@ use synfin_linux::sys::socket as ksock;
 use synfin_linux::sys::tun::TunIo;
 use synfin_tcp::wire::Flags;
 
-use super::replay::SetupError;
+use super::setup::SetupError;
 
 /// The kernel settings of one measurement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

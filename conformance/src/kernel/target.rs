@@ -1,6 +1,6 @@
-//! [`KernelTarget`]: the Linux kernel's TCP as a [`ConformanceTarget`] for
-//! the one model host it plays (see the module documentation of
-//! [`crate::kernel`] for the mapping and its limits).
+//! [`KernelTarget`]: the Linux kernel's TCP as a [`Target`] for the one
+//! model host it plays (see the module documentation of [`crate::kernel`]
+//! for the mapping and its limits).
 
 use std::io;
 use std::net::{SocketAddrV4, TcpListener, TcpStream};
@@ -11,37 +11,12 @@ use synfin_linux::sys::netns::Net;
 use synfin_linux::sys::sock_diag::{KernelSocket, KernelState, SockDiag, TimerKind};
 use synfin_linux::sys::socket as ksock;
 use synfin_linux::sys::tun::TunIo;
-use synfin_tcp::seq::SeqNum;
-use synfin_tcp::time::Instant;
-use synfin_tcp::wire::{Flags, Segment};
+use synfin_tcp::wire::Segment;
 
-use crate::target::ConformanceTarget;
-use crate::trace::{HostObs, TSeg, TraceConfig};
-
-/// Why a replay stopped before the end of its trace without a verdict on
-/// the remaining steps. Each is a distinct, named outcome, never a pass.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EndEarly {
-    /// The model's TIME-WAIT timer expires here; the kernel's lasts 60 s
-    /// (`TCP_TIMEWAIT_LEN`, not configurable), and nobody waits for it.
-    TimeWait,
-    /// The kernel's timer is due later than the wait budget allows.
-    LongTimer(String),
-    /// The socket API gives the kernel's application no way to make this
-    /// call in this state (say, CLOSE of a connection still in the listen
-    /// queue, or SEND before ESTABLISHED).
-    Unplayable(String),
-}
-
-impl std::fmt::Display for EndEarly {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EndEarly::TimeWait => f.write_str("time-wait"),
-            EndEarly::LongTimer(w) => write!(f, "long-timer: {w}"),
-            EndEarly::Unplayable(w) => write!(f, "unplayable: {w}"),
-        }
-    }
-}
+use crate::target::{
+    Capabilities, Clock, IssControl, Report, Role, Stimulus, Target, Unsupported, WireSegment,
+};
+use crate::trace::{Call, Event, HostId, State, TraceConfig};
 
 /// The per-namespace sysctls a trace's configuration asks for, on top of
 /// the deterministic ones [`synfin_linux::sys::netns`] writes.
@@ -72,36 +47,25 @@ fn slack(ms: u32) -> Duration {
     Duration::from_millis(u64::from(ms / 8) + 300)
 }
 
-/// The Linux kernel playing host `role` of a trace, through sockets in a
-/// private network namespace and a TUN device where the harness plays the
-/// other host. Build it on the namespace's thread with [`KernelTarget::new`].
+/// The Linux kernel playing one host of a trace, through sockets in a
+/// private network namespace and a TUN device behind which the harness
+/// plays the other host. Build it on the namespace's thread with
+/// [`KernelTarget::new`].
 pub struct KernelTarget {
     io: TunIo,
     diag: SockDiag,
-    role: usize,
     next_port: u16,
     kaddr: SocketAddrV4,
     haddr: SocketAddrV4,
-    tick: Duration,
-    model_bases: [i64; 2],
-    /// Absolute = `hbase` + relative, for the harness's host.
-    hbase: u32,
-    /// Absolute = `kbase` + relative, for the kernel's host: learned from
-    /// its SYN (or SYN,ACK) of the current incarnation.
-    kbase: u32,
-    next_iss: Option<i64>,
-    /// The kernel's ISS of the current incarnation (relative), once seen.
-    kiss: Option<i64>,
     listener: Option<TcpListener>,
     stream: Option<TcpStream>,
     connecting: bool,
     dead: bool,
     delivered: u8,
     eof: bool,
-    events: Vec<String>,
+    events: Vec<Event>,
     emitted: Vec<Segment>,
-    prev_state: &'static str,
-    end: Option<EndEarly>,
+    prev_state: State,
     sysctls_for: Option<TraceConfig>,
     /// Whether the kernel's host had an input in this step.
     touched: bool,
@@ -115,12 +79,20 @@ pub struct KernelTarget {
     /// Segments read from the TUN that belonged to no current 4-tuple
     /// (leftovers of earlier replays in the same namespace).
     pub stray: u64,
-    /// Whether a TIME-WAIT timer value (60 s against the trace's) was
-    /// accepted during this replay (the `linux` profile absorbs it).
-    pub absorbed_time_wait: bool,
 }
 
 impl KernelTarget {
+    /// What the kernel can do as a target: one host at a time (the socket
+    /// API has no way to carry segments between two of its connections on
+    /// the harness's terms), its own ISS (RFC 6528's keyed hash), no view of
+    /// its TCB variables, real time.
+    pub const CAPABILITIES: Capabilities = Capabilities {
+        plays_both: false,
+        iss: IssControl::Learned,
+        observes_tcb: false,
+        clock: Clock::Real,
+    };
+
     /// Takes over the namespace `net` (call on its thread): TUN, sock_diag,
     /// and a route to the harness's address with delayed ACKs off (the model
     /// acknowledges at once; Linux would hold an ACK up to 200 ms).
@@ -131,16 +103,9 @@ impl KernelTarget {
         Ok(KernelTarget {
             io,
             diag,
-            role: 0,
             next_port: 0,
             kaddr: SocketAddrV4::new(net.kernel_ip, 20000),
             haddr: SocketAddrV4::new(net.local_ip, 40000),
-            tick: Duration::from_secs(1),
-            model_bases: [0, 100],
-            hbase: 0,
-            kbase: 0,
-            next_iss: None,
-            kiss: None,
             listener: None,
             stream: None,
             connecting: false,
@@ -149,50 +114,14 @@ impl KernelTarget {
             eof: false,
             events: Vec::new(),
             emitted: Vec::new(),
-            prev_state: "CLOSED",
-            end: None,
+            prev_state: State::Closed,
             sysctls_for: None,
             touched: false,
             settle: Duration::from_millis(2),
             wait_budget: Duration::from_secs(5),
             waited: Duration::ZERO,
             stray: 0,
-            absorbed_time_wait: false,
         })
-    }
-
-    /// The model host (0 = A, 1 = B) the kernel plays from the next
-    /// [`start`](ConformanceTarget::start) on; the harness plays the other.
-    pub fn play(&mut self, host: usize) {
-        self.role = host.min(1);
-    }
-
-    /// The host the kernel plays.
-    pub fn role(&self) -> usize {
-        self.role
-    }
-
-    /// Why the replay must stop here, if it must.
-    pub fn ended_early(&self) -> Option<&EndEarly> {
-        self.end.as_ref()
-    }
-
-    fn end_early(&mut self, why: EndEarly) {
-        if self.end.is_none() {
-            self.end = Some(why);
-        }
-    }
-
-    fn rel_k(&self, abs: SeqNum) -> i64 {
-        i64::from(abs.0.wrapping_sub(self.kbase) as i32)
-    }
-
-    fn rel_h(&self, abs: SeqNum) -> i64 {
-        i64::from(abs.0.wrapping_sub(self.hbase) as i32)
-    }
-
-    fn abs(base: u32, rel: i64) -> SeqNum {
-        SeqNum((i64::from(base) + rel).rem_euclid(1 << 32) as u32)
     }
 
     /// Drops every socket of the previous replay: an abortive close, so no
@@ -217,7 +146,7 @@ impl KernelTarget {
     }
 
     /// Reads what the kernel wrote to the device, keeping this replay's
-    /// segments; learns the kernel's ISN from its SYN.
+    /// segments.
     fn drain(&mut self) {
         loop {
             match self.io.try_recv() {
@@ -231,11 +160,6 @@ impl KernelTarget {
         if seg.src != self.kaddr || seg.dst != self.haddr {
             self.stray += 1;
             return;
-        }
-        if seg.flags.contains(Flags::SYN) {
-            let rel = self.next_iss.unwrap_or(0);
-            self.kbase = seg.seq.0.wrapping_sub(rel as u32);
-            self.kiss = Some(rel);
         }
         self.emitted.push(seg);
     }
@@ -264,7 +188,7 @@ impl KernelTarget {
                 let _ = s.set_nodelay(true);
                 self.stream = Some(s);
                 self.dead = false;
-                self.events.push("connected".into());
+                self.events.push(Event::Connected);
                 // The model's host is one TCB: once the connection is
                 // accepted, LISTEN is gone. Closing the listener makes the
                 // host CLOSED when this connection ends, as in the model.
@@ -292,7 +216,7 @@ impl KernelTarget {
                 return;
             }
             self.connecting = false;
-            self.events.push("connected".into());
+            self.events.push(Event::Connected);
         }
         let mut buf = Vec::new();
         match ksock::read_available(s, &mut buf) {
@@ -300,7 +224,7 @@ impl KernelTarget {
                 self.delivered = self.delivered.saturating_add(r.bytes as u8);
                 if r.eof && !self.eof {
                     self.eof = true;
-                    self.events.push("peer-closed".into());
+                    self.events.push(Event::PeerClosed);
                 }
             }
             Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ENOTCONN as i32) => {}
@@ -313,33 +237,32 @@ impl KernelTarget {
 
     /// The kernel host's state: the connection's, else LISTEN while the
     /// listener is open, else CLOSED.
-    fn state(&mut self) -> (&'static str, Option<KernelSocket>) {
+    fn state(&mut self) -> (State, Option<KernelSocket>) {
         match self.info() {
-            Some(i) => (i.state.name(), Some(i)),
-            None if self.listener.is_some() => (KernelState::Listen.name(), None),
-            None => (KernelState::Closed.name(), None),
+            Some(i) => (state(i.state), Some(i)),
+            None if self.listener.is_some() => (State::Listen, None),
+            None => (State::Closed, None),
         }
     }
 
     /// Waits for the kernel's running timer to fire: until it sends a
     /// segment or its state changes, within what the timer says is left
-    /// plus slack, and never longer than [`wait_budget`](Self::wait_budget).
-    fn wait_for_timer(&mut self) {
+    /// plus slack, and never longer than [`wait_budget`](Self::wait_budget):
+    /// a longer timer (TIME-WAIT's 60 s among them) is not played.
+    fn wait_for_timer(&mut self) -> Result<(), Unsupported> {
         let (state, info) = self.state();
         let Some((kind, ms)) = info.and_then(|i| i.timer) else {
             // No timer: nothing will happen; the next observation shows it.
-            return;
+            return Ok(());
         };
-        if kind == TimerKind::TimeWait || state == "TIME-WAIT" {
-            self.end_early(EndEarly::TimeWait);
-            return;
+        if kind == TimerKind::TimeWait || state == State::TimeWait {
+            return Err(Unsupported::TimeWait);
         }
         let wait = Duration::from_millis(u64::from(ms)) + slack(ms);
         if wait > self.wait_budget {
-            self.end_early(EndEarly::LongTimer(format!(
+            return Err(Unsupported::LongTimer(format!(
                 "{state}: the kernel's {kind:?} timer is due in {ms} ms"
             )));
-            return;
         }
         let started = std::time::Instant::now();
         let deadline = self.io.now() + wait;
@@ -363,64 +286,99 @@ impl KernelTarget {
             }
         }
         self.waited += started.elapsed();
+        Ok(())
     }
 
-    fn tseg(&self, s: &Segment) -> TSeg {
-        let mut fl = Vec::new();
-        for (bit, n) in [
-            (Flags::SYN, "SYN"),
-            (Flags::ACK, "ACK"),
-            (Flags::FIN, "FIN"),
-            (Flags::RST, "RST"),
-        ] {
-            if s.flags.contains(bit) {
-                fl.push(n);
+    /// The application makes `call` through the socket API.
+    fn call(&mut self, call: Call) -> Result<(), Unsupported> {
+        self.touched = true;
+        let state = self.state().0;
+        let passive_syn_rcvd = state == State::SynReceived && self.stream.is_none();
+        let r: io::Result<()> = match call {
+            Call::Listen => {
+                self.delivered = 0;
+                self.eof = false;
+                self.stream = None;
+                ksock::listen(self.kaddr).map(|l| self.listener = Some(l))
             }
-        }
-        let rst_ack = s.flags.contains(Flags::RST) && s.flags.contains(Flags::ACK);
-        TSeg {
-            from: if self.role == 0 { "A" } else { "B" }.to_string(),
-            seq: if rst_ack && s.seq.0 == 0 && fl.len() == 2 {
-                None
-            } else {
-                Some(self.rel_k(s.seq))
+            Call::Connect => {
+                self.delivered = 0;
+                self.eof = false;
+                self.dead = false;
+                ksock::connect_from(Some(self.kaddr), self.haddr).map(|s| {
+                    let _ = s.set_nodelay(true);
+                    self.stream = Some(s);
+                    self.connecting = true;
+                })
+            }
+            _ if passive_syn_rcvd => {
+                return Err(Unsupported::Unplayable(format!(
+                    "{call} in SYN-RECEIVED of a passive open: the connection is still in \
+                     the listen queue, the application has no socket for it"
+                )));
+            }
+            Call::Send if matches!(state, State::SynSent | State::SynReceived) => {
+                return Err(Unsupported::Unplayable(format!(
+                    "send in {state}: the socket API cannot queue data before ESTABLISHED \
+                     (RFC 9293 queues it)"
+                )));
+            }
+            Call::Send => match self.stream.as_mut() {
+                Some(s) => ksock::write_all(s, b"x"),
+                None => Err(io::Error::other("no socket")),
             },
-            flags: fl.join(","),
-            ack: if s.flags.contains(Flags::ACK) {
-                self.rel_h(s.ack)
-            } else {
-                0
-            },
-            len: s.payload.len().min(255) as u8,
+            Call::Close if state == State::SynSent => {
+                // CLOSE in SYN-SENT deletes the TCB (RFC 9293 §3.10.4): the
+                // kernel disconnects on shutdown(2) and flags ECONNRESET on
+                // the socket, which is the call's own doing, not the peer's.
+                if let Some(s) = self.stream.take() {
+                    let r = ksock::shutdown_write(&s);
+                    drop(s);
+                    self.wait_released();
+                    r
+                } else {
+                    Ok(())
+                }
+            }
+            Call::Close => {
+                if let Some(s) = &self.stream {
+                    // CLOSE is "no more to send" (RFC 9293 §3.10.4): the
+                    // application can still RECEIVE, which close(2) of the
+                    // descriptor would not allow.
+                    ksock::shutdown_write(s)
+                } else {
+                    self.listener = None;
+                    Ok(())
+                }
+            }
+            Call::Abort => {
+                // ABORT: SO_LINGER {on, 0} and close(2) send a RST.
+                if let Some(s) = self.stream.take() {
+                    let _ = setsockopt(&s, sockopt::Linger, &linger0());
+                    drop(s);
+                    self.wait_released();
+                }
+                self.listener = None;
+                Ok(())
+            }
+        };
+        if let Err(e) = r {
+            self.events
+                .push(Event::Unexpected(format!("error:{call}: {e}")));
         }
+        Ok(())
     }
 
-    fn segment(&self, seg: &TSeg) -> Segment {
-        let from = usize::from(seg.from == "B");
-        let mut flags = Flags::NONE;
-        for f in seg.flags.split(',') {
-            flags |= match f {
-                "SYN" => Flags::SYN,
-                "ACK" => Flags::ACK,
-                "FIN" => Flags::FIN,
-                "RST" => Flags::RST,
-                _ => Flags::NONE,
-            };
-        }
-        Segment {
-            src: self.haddr,
-            dst: self.kaddr,
-            // The literal <SEQ=0> lies where it lies in the model's numbers.
-            seq: Self::abs(self.hbase, seg.seq.unwrap_or(-self.model_bases[from])),
-            ack: if flags.contains(Flags::ACK) {
-                Self::abs(self.kbase, seg.ack)
-            } else {
-                SeqNum(0)
-            },
-            flags,
-            window: 64240,
-            mss: None,
-            payload: vec![b'x'; usize::from(seg.len)],
+    /// The harness writes `seg` into the device, from its address to the
+    /// kernel's.
+    fn arrive(&mut self, seg: &WireSegment) {
+        self.touched = true;
+        let s = seg.to_codec(self.haddr, self.kaddr, 64240);
+        // The kernel handles a TUN write in the writer's context: its answer
+        // is queued on the device when `send` returns.
+        if let Err(e) = self.io.send(&s) {
+            self.events
+                .push(Event::Unexpected(format!("error:inject: {e}")));
         }
     }
 }
@@ -444,13 +402,30 @@ fn linger0() -> nix::libc::linger {
 }
 
 /// The application event an error on the kernel's socket means.
-fn error_event(e: &io::Error) -> String {
+fn error_event(e: &io::Error) -> Event {
     use nix::errno::Errno;
     match e.raw_os_error().map(Errno::from_raw) {
-        Some(Errno::ECONNREFUSED) => "refused".into(),
-        Some(Errno::ECONNRESET | Errno::EPIPE) => "reset".into(),
-        Some(Errno::ETIMEDOUT) => "timed-out".into(),
-        _ => format!("error:{e}"),
+        Some(Errno::ECONNREFUSED) => Event::Refused,
+        Some(Errno::ECONNRESET | Errno::EPIPE) => Event::Reset,
+        Some(Errno::ETIMEDOUT) => Event::TimedOut,
+        _ => Event::Unexpected(format!("error:{e}")),
+    }
+}
+
+/// The trace's name for the kernel's state.
+fn state(k: KernelState) -> State {
+    match k {
+        KernelState::Closed => State::Closed,
+        KernelState::Listen => State::Listen,
+        KernelState::SynSent => State::SynSent,
+        KernelState::SynReceived => State::SynReceived,
+        KernelState::Established => State::Established,
+        KernelState::FinWait1 => State::FinWait1,
+        KernelState::FinWait2 => State::FinWait2,
+        KernelState::CloseWait => State::CloseWait,
+        KernelState::Closing => State::Closing,
+        KernelState::LastAck => State::LastAck,
+        KernelState::TimeWait => State::TimeWait,
     }
 }
 
@@ -482,8 +457,17 @@ fn quickack_route() -> io::Result<()> {
     Ok(())
 }
 
-impl ConformanceTarget for KernelTarget {
-    fn start(&mut self, cfg: &TraceConfig, isn_base: u32) {
+impl Target for KernelTarget {
+    fn capabilities(&self) -> Capabilities {
+        Self::CAPABILITIES
+    }
+
+    fn start(&mut self, cfg: &TraceConfig, role: Role) -> Result<(), Unsupported> {
+        if role == Role::Both {
+            return Err(Unsupported::Unplayable(
+                "the kernel plays one host at a time".into(),
+            ));
+        }
         self.drop_sockets();
         self.drain();
         self.write_sysctls(cfg);
@@ -492,164 +476,37 @@ impl ConformanceTarget for KernelTarget {
         self.next_port = self.next_port.wrapping_add(1) % 20000;
         self.kaddr.set_port(20000 + self.next_port);
         self.haddr.set_port(40000 + self.next_port);
-        self.tick = Duration::from_secs(cfg.tick_seconds);
-        self.model_bases = cfg.model_isn_bases;
-        self.hbase = isn_base;
-        self.kbase = isn_base;
-        self.next_iss = None;
-        self.kiss = None;
         self.connecting = false;
         self.dead = false;
         self.delivered = 0;
         self.eof = false;
         self.events.clear();
         self.emitted.clear();
-        self.prev_state = "CLOSED";
-        self.end = None;
-        self.absorbed_time_wait = false;
+        self.prev_state = State::Closed;
+        self.touched = false;
+        Ok(())
     }
 
-    fn set_next_iss(&mut self, h: usize, rel: i64) {
-        // The harness's ISS is whatever the trace says (it writes the
-        // numbers itself); the kernel's is learned from its SYN.
-        if h == self.role {
-            self.next_iss = Some(rel);
-        }
-    }
-
-    fn call(&mut self, h: usize, kind: &str) {
-        if h != self.role || self.end.is_some() {
-            return;
-        }
-        self.touched = true;
-        let state = self.state().0;
-        let passive_syn_rcvd = state == "SYN-RECEIVED" && self.stream.is_none();
-        let r: io::Result<()> = match kind {
-            "listen" => {
-                self.delivered = 0;
-                self.eof = false;
-                self.stream = None;
-                ksock::listen(self.kaddr).map(|l| self.listener = Some(l))
-            }
-            "connect" => {
-                self.delivered = 0;
-                self.eof = false;
-                self.dead = false;
-                self.kiss = None;
-                ksock::connect_from(Some(self.kaddr), self.haddr).map(|s| {
-                    let _ = s.set_nodelay(true);
-                    self.stream = Some(s);
-                    self.connecting = true;
-                })
-            }
-            _ if passive_syn_rcvd => {
-                self.end_early(EndEarly::Unplayable(format!(
-                    "{kind} in SYN-RECEIVED of a passive open: the connection is still in \
-                     the listen queue, the application has no socket for it"
-                )));
+    fn input(&mut self, stimulus: &Stimulus) -> Result<(), Unsupported> {
+        match stimulus {
+            Stimulus::Call(_, call) => self.call(*call),
+            Stimulus::Arrive(_, seg) => {
+                self.arrive(seg);
                 Ok(())
             }
-            "send" if matches!(state, "SYN-SENT" | "SYN-RECEIVED") => {
-                self.end_early(EndEarly::Unplayable(format!(
-                    "send in {state}: the socket API cannot queue data before ESTABLISHED \
-                     (RFC 9293 queues it)"
-                )));
-                Ok(())
-            }
-            "send" => match self.stream.as_mut() {
-                Some(s) => ksock::write_all(s, b"x"),
-                None => Err(io::Error::other("no socket")),
-            },
-            "close" if state == "SYN-SENT" => {
-                // CLOSE in SYN-SENT deletes the TCB (RFC 9293 §3.10.4): the
-                // kernel disconnects on shutdown(2) and flags ECONNRESET on
-                // the socket, which is the call's own doing, not the peer's.
-                if let Some(s) = self.stream.take() {
-                    let r = ksock::shutdown_write(&s);
-                    drop(s);
-                    self.wait_released();
-                    r
-                } else {
-                    Ok(())
-                }
-            }
-            "close" => {
-                if let Some(s) = &self.stream {
-                    // CLOSE is "no more to send" (RFC 9293 §3.10.4): the
-                    // application can still RECEIVE, which close(2) of the
-                    // descriptor would not allow. In SYN-SENT it deletes the
-                    // TCB (the kernel disconnects).
-                    ksock::shutdown_write(s)
-                } else {
-                    self.listener = None;
-                    Ok(())
-                }
-            }
-            "abort" => {
-                // ABORT: SO_LINGER {on, 0} and close(2) send a RST.
-                if let Some(s) = self.stream.take() {
-                    let _ = setsockopt(&s, sockopt::Linger, &linger0());
-                    drop(s);
-                    self.wait_released();
-                }
-                self.listener = None;
-                Ok(())
-            }
-            other => Err(io::Error::other(format!("unknown call {other}"))),
-        };
-        if let Err(e) = r {
-            self.events.push(format!("error:{kind}: {e}"));
-        }
-    }
-
-    fn arrive(&mut self, h: usize, seg: &TSeg) {
-        if h != self.role || self.end.is_some() {
-            return;
-        }
-        self.touched = true;
-        let s = self.segment(seg);
-        // The kernel handles a TUN write in the writer's context: its answer
-        // is queued on the device when `send` returns.
-        if let Err(e) = self.io.send(&s) {
-            self.events.push(format!("error:inject: {e}"));
-        }
-    }
-
-    fn timeout(&mut self, h: usize) {
-        if h != self.role || self.end.is_some() {
-            return;
-        }
-        self.wait_for_timer();
-    }
-
-    fn tick(&mut self) {
-        // Ticks are not slept through: the kernel's deadlines can then only
-        // lag the model's, never lead them, and a `timeout` step waits for
-        // the kernel's own timer (see the module documentation).
-    }
-
-    fn crash(&mut self, h: usize) {
-        if h == self.role {
-            self.end_early(EndEarly::Unplayable(
+            Stimulus::Timeout(_) => self.wait_for_timer(),
+            // Ticks are not slept through: the kernel's deadlines can then
+            // only lag the model's, never lead them, and a `timeout` step
+            // waits for the kernel's own timer (see the module
+            // documentation).
+            Stimulus::Tick => Ok(()),
+            Stimulus::Crash(_) => Err(Unsupported::Unplayable(
                 "crash: the kernel cannot lose one TCB and keep quiet for MSL".into(),
-            ));
+            )),
         }
     }
 
-    fn observe(&mut self, h: usize) -> HostObs {
-        if h != self.role {
-            // The harness's host is the trace itself: nothing to observe.
-            return HostObs {
-                state: "(harness)".into(),
-                iss: None,
-                timer: None,
-                emitted: Vec::new(),
-                delivered: 0,
-                eof: false,
-                events: Vec::new(),
-                tcb: None,
-            };
-        }
+    fn observe(&mut self, _host: HostId) -> Report {
         self.drain();
         if std::mem::take(&mut self.touched) && self.emitted.is_empty() {
             // The kernel usually acts on a TUN write or a socket call before
@@ -665,57 +522,40 @@ impl ConformanceTarget for KernelTarget {
         self.drain();
         let (state, info) = self.state();
         let mut events = std::mem::take(&mut self.events);
-        let error = events
-            .iter()
-            .any(|e| matches!(e.as_str(), "reset" | "refused" | "timed-out"));
-        if state == "CLOSED" && self.prev_state != "CLOSED" && !error {
-            events.push("closed".into());
+        if state == State::Closed
+            && self.prev_state != State::Closed
+            && !events.iter().any(Event::is_error)
+        {
+            events.push(Event::Closed);
         }
         self.prev_state = state;
-        let open = !matches!(state, "CLOSED" | "LISTEN");
-        if !open {
-            self.kiss = None;
-            if self.dead || state == "CLOSED" {
-                self.stream = None;
-                self.connecting = false;
-            }
+        let open = state.has_connection();
+        if !open && (self.dead || state == State::Closed) {
+            self.stream = None;
+            self.connecting = false;
         }
-        let tick_ms = self.tick.as_millis().max(1) as u64;
-        let timer = info
-            .and_then(|i| i.timer)
-            .map(|(_, ms)| ((u64::from(ms) + tick_ms / 2) / tick_ms).min(255) as u8);
-        let mut emitted: Vec<TSeg> = std::mem::take(&mut self.emitted)
-            .iter()
-            .map(|s| self.tseg(s))
+        let emitted = self
+            .emitted
+            .drain(..)
+            .map(|s| WireSegment::from_codec(&s))
             .collect();
-        emitted.sort();
-        let (delivered, eof) = if open {
-            (self.delivered, self.eof)
-        } else {
-            (0, false)
-        };
-        HostObs {
-            state: state.to_string(),
-            iss: if open { self.kiss } else { None },
-            timer,
+        Report {
+            state,
+            // The engine learns the kernel's ISS from its SYN.
+            iss: None,
+            timer: info
+                .and_then(|i| i.timer)
+                .map(|(_, ms)| Duration::from_millis(u64::from(ms))),
             emitted,
-            delivered,
-            eof,
+            delivered: if open { self.delivered } else { 0 },
+            eof: open && self.eof,
             events,
-            // The kernel's TCB is not observable from here (`observes_tcb`
-            // keeps its default, false).
+            // The kernel's TCB is not observable from here.
             tcb: None,
         }
     }
-}
 
-/// The kernel's timer kind on the connection, for classification.
-pub fn timer_kind(t: &mut KernelTarget) -> Option<TimerKind> {
-    t.info().and_then(|i| i.timer).map(|(k, _)| k)
-}
-
-/// When the current real time is, as the TUN's clock counts it (for
-/// measurements).
-pub fn now(t: &KernelTarget) -> Instant {
-    t.io.now()
+    fn waited(&self) -> Duration {
+        self.waited
+    }
 }
