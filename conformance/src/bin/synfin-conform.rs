@@ -175,6 +175,9 @@ mod gate_cli {
 
     /// A clap error as one line: its first, without the `error: ` prefix.
     pub fn one_line(e: &clap::Error) -> String {
+        if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            return "a command is required: replay".to_string();
+        }
         let text = e.render().to_string();
         let line = text
             .lines()

@@ -39,7 +39,10 @@ pub fn diagram(
     target: &str,
     observed: &[(HostId, Observation)],
 ) -> String {
-    let at = at.clamp(1, steps.len().max(1));
+    if steps.is_empty() {
+        return String::new();
+    }
+    let at = at.clamp(1, steps.len());
     let mut out = Vec::new();
     out.push(format!(
         "{:>4}  {}|{}|  {}",

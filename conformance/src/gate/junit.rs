@@ -5,10 +5,12 @@
 //!   about (the target's name with every character but letters, digits,
 //!   `-`, `_` and `:` made `-`, so `exec:./x` reads `exec:-x`);
 //! - `name`: the scenario or transition, the RFC 9293 requirement it
-//!   exercises, and which trace in which role: `three-way-handshake — RFC
-//!   9293 §3.5 Figure 6 [playing A and B]`, or `SYN-SENT arrive SYN,ACK ->
-//!   ESTABLISHED emit ACK — RFC 9293 §3.10.7.3 (SEGMENT ARRIVES in
-//!   SYN-SENT) [0494216275a8e331, playing A]`;
+//!   exercises, and which trace (its directory, and its file for a
+//!   transition: traces are named by their content, so one file can sit in
+//!   two directories) in which role: `three-way-handshake — RFC 9293 §3.5
+//!   Figure 6 [scenarios-rfc9293, playing A and B]`, or `SYN-SENT arrive
+//!   SYN,ACK -> ESTABLISHED emit ACK — RFC 9293 §3.10.7.3 (SEGMENT ARRIVES
+//!   in SYN-SENT) [cover-default-rfc9293/0494216275a8e331, playing A]`;
 //! - `file`: the trace's path.
 //!
 //! A divergence is a `<failure>` whose body has the step, expected against
@@ -19,6 +21,7 @@
 //! `<target>.expectations`.
 
 use std::io;
+use std::path::Path;
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -73,8 +76,8 @@ fn write(gate: &Gate, w: &mut Writer<Vec<u8>>) -> io::Result<()> {
     for (o, s, j) in gate.replays() {
         let class = format!("{label}.{}.{}", o.profile, s.kind.name());
         let which = match s.kind {
-            Kind::Scenario => format!("playing {}", o.role),
-            Kind::Transition => format!("{}, playing {}", stem(o), o.role),
+            Kind::Scenario => format!("{}, playing {}", dir(o), o.role),
+            Kind::Transition => format!("{}/{}, playing {}", dir(o), stem(o), o.role),
         };
         let name = format!("{} — {} [{which}]", s.name, s.requirement);
         let time = format!("{:.3}", o.elapsed.as_secs_f64());
@@ -192,6 +195,16 @@ fn stop(gate: &Gate, o: &Outcome) -> String {
     } else {
         String::new()
     }
+}
+
+/// The name of the trace's directory: traces are named by content, so the
+/// same file can sit in two suites.
+fn dir(o: &Outcome) -> String {
+    o.file
+        .parent()
+        .and_then(Path::file_name)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn stem(o: &Outcome) -> String {
