@@ -4,15 +4,17 @@
 //! the target did it.
 //!
 //! ```text
-//!       A             |                            |  B
-//!    0  CLOSED        |                            |  CLOSED
-//!    1  SYN-SENT      |*connect                    |
-//!                     |==> SYN seq=0               |
-//!    2                |                     listen*|  LISTEN
-//!    3                |-------- SYN seq=0 -------->|  SYN-RECEIVED
-//!                     |    SYN,ACK seq=100 ack=1 <==|
-//!   step 4: expected (model)                           | observed (target playing A and B)
-//!    4  ESTABLISHED   |<-- SYN,ACK seq=100 ack=1 --|     ESTABLISHED   |<-- SYN,ACK ... --|
+//!       A            |                              |  B
+//!    0  CLOSED       |                              |  CLOSED
+//!    1  SYN-SENT     |*connect                      |
+//!                    |==> SYN seq=0                 |
+//!    2               |                       listen*|  LISTEN
+//!    3               |--------- SYN seq=0 --------->|  SYN-RECEIVED
+//!                    |       SYN,ACK seq=0 ack=1 <==|
+//!   step 4: expected (model)                                          | observed (impl playing A and B)
+//!    4  SYN-RECEIVED |<---- SYN,ACK seq=0 ack=1 ----|  SYN-RECEIVED   | ESTABLISHED  |<---- SYN,ACK seq=0 ack=1 ----|  SYN-RECEIVED
+//!                    |==> ACK seq=1 ack=1           |                 |              |==> ACK seq=1 ack=1           |
+//!                    |  (connected)                 |                 |              |  (connected)                 |
 //! ```
 //!
 //! The conformance crate does not link the model, so this is its own

@@ -9,8 +9,8 @@
 //!   transition: traces are named by their content, so one file can sit in
 //!   two directories) in which role: `three-way-handshake — RFC 9293 §3.5
 //!   Figure 6 [scenarios-rfc9293, playing A and B]`, or `SYN-SENT arrive
-//!   SYN,ACK -> ESTABLISHED emit ACK — RFC 9293 §3.10.7.3 (SEGMENT ARRIVES
-//!   in SYN-SENT) [cover-default-rfc9293/0494216275a8e331, playing A]`;
+//!   ACK,RST -> CLOSED — RFC 9293 §3.10.7.3 (SEGMENT ARRIVES in SYN-SENT)
+//!   [cover-default-rfc9293/3f61f5762db0b828, playing A and B]`;
 //! - `file`: the trace's path.
 //!
 //! A divergence is a `<failure>` whose body has the step, expected against
