@@ -604,3 +604,78 @@ fn scenario_clauses_are_the_models() {
         }
     }
 }
+
+/// synfin-tcp playing one host at a time, as a stack that cannot talk to
+/// itself does.
+struct OneHost(SynfinTcp);
+
+impl Target for OneHost {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            plays_both: false,
+            ..self.0.capabilities()
+        }
+    }
+    fn start(&mut self, config: &TraceConfig, role: Role) -> Result<(), Unsupported> {
+        self.0.start(config, role)
+    }
+    fn set_next_iss(&mut self, host: HostId, iss: u32) {
+        self.0.set_next_iss(host, iss);
+    }
+    fn input(&mut self, s: &Stimulus) -> Result<(), Unsupported> {
+        self.0.input(s)
+    }
+    fn observe(&mut self, host: HostId) -> Report {
+        self.0.observe(host)
+    }
+}
+
+#[test]
+fn one_host_roles_are_testcases_of_their_own() {
+    let dir = Temp::new("one-host");
+    let suite = Suite::load(&[corrupted(&dir)]).unwrap();
+    let mut t = OneHost(SynfinTcp::default());
+    let plan = Plan::for_target(t.capabilities(), Policy::STRICT);
+    let sum = replay::run(&mut t, &suite, &plan);
+    let gate = Gate::new("one-host", &suite, &sum, Expectations::default());
+    assert_eq!(gate.exit_code(), 1, "A diverges");
+    let cases = testcases(&junit(&gate));
+    let names: Vec<(&str, &[String])> = cases
+        .iter()
+        .map(|c| (c.name.as_str(), c.children.as_slice()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (
+                "three-way-handshake — RFC 9293 §3.5 Figure 6 [bad, playing A]",
+                &["failure".to_string()][..]
+            ),
+            (
+                "three-way-handshake — RFC 9293 §3.5 Figure 6 [bad, playing B]",
+                &[][..]
+            ),
+        ]
+    );
+    assert!(
+        cases[0]
+            .text
+            .contains("observed (one-host playing A; B as the trace has it)"),
+        "{}",
+        cases[0].text
+    );
+    // Accepting A's divergence by role passes; the same entry for B would be stale.
+    let file = dir.path("e.toml");
+    let accept = |role: &str| {
+        format!("[[expected]]\ntrace = \"three-way-handshake\"\nrole = \"{role}\"\nstep = 4\nreason = \"r\"\nlink = \"l\"\n")
+    };
+    std::fs::write(&file, accept("A")).unwrap();
+    let gate = Gate::new("one-host", &suite, &sum, Expectations::load(&file).unwrap());
+    assert_eq!((gate.exit_code(), gate.stale.len()), (0, 0));
+    std::fs::write(&file, accept("B")).unwrap();
+    let gate = Gate::new("one-host", &suite, &sum, Expectations::load(&file).unwrap());
+    assert_eq!(
+        (gate.exit_code(), gate.stale.len(), gate.counts()[3]),
+        (1, 1, 1)
+    );
+}
