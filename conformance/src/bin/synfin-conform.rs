@@ -131,8 +131,9 @@ fn main() -> ExitCode {
         }
     };
     if suite.traces_of(profile).next().is_none() {
+        let of = profile.map_or(String::new(), |p| format!(" of profile {p}"));
         eprintln!(
-            "synfin-conform: no traces found in {}",
+            "synfin-conform: no traces{of} found in {}",
             gate_cli::paths(&paths)
         );
         return ExitCode::from(2);
