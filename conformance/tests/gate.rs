@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
-use synfin_conformance::gate::{junit, Expectations, Gate, SCENARIOS};
+use synfin_conformance::gate::{junit, markdown, Expectations, Gate, SCENARIOS};
 use synfin_conformance::replay::{self, Allowance, Deviation, Difference, Plan, Policy};
 use synfin_conformance::target::{
     Capabilities, Report, Role, Stimulus, SynfinTcp, Target, Unsupported,
@@ -576,6 +576,16 @@ fn ended_early_is_skipped_and_a_named_deviation_passes_with_a_note() {
             .starts_with("named deviation `test-deviation` of the test policy at step 4"),
         "{}",
         cases[0].text
+    );
+    let md = markdown(&gate);
+    assert!(
+        md.contains("| `test-deviation` | 1 | allows both | whatever differs |"),
+        "{md}"
+    );
+    assert!(md.contains("| deviation: test-deviation | 1 |"), "{md}");
+    assert!(
+        !md.contains("### First divergence"),
+        "a named deviation is no divergence: {md}"
     );
 }
 
