@@ -8,12 +8,15 @@
 //! - [`replay`]: the one replay engine: numbering, comparison policies,
 //!   verdicts, coverage, speed;
 //! - [`report`]: a summary as `synfin-conform` prints it;
+//! - [`gate`]: the CI gate: JUnit XML, a Markdown job summary, and an
+//!   expectations file of accepted divergences;
 //! - [`oracle`]: the model's transition key, computed from an
 //!   implementation step (the refinement oracle's abstraction);
 //! - `kernel` (Linux only): the Linux kernel as a target.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod gate;
 #[cfg(target_os = "linux")]
 pub mod kernel;
 pub mod oracle;

@@ -1,14 +1,18 @@
-//! `synfin-conform replay [--target impl|kernel] [--profile P] [PATH...] [--json] [--all]`
+//! `synfin-conform replay [--target impl|kernel] [--profile P] [PATH...] [--json] [--all]
+//! [--junit FILE] [--summary FILE] [--expect FILE]`
 //!
-//! Exit codes: 0 every trace conforms (or stops at a named expectation, or
-//! ends early with a reason); 1 a divergence; 2 bad usage or input (an
-//! unknown target or profile, a malformed trace or one of another format
-//! version, named with its file and field).
+//! Exit codes: 0 every trace conforms (or stops at a named expectation or an
+//! expected divergence, or ends early with a reason); 1 a divergence, or a
+//! stale expectation; 2 bad usage or input (an unknown option, target or
+//! profile, a malformed trace or one of another format version, named with
+//! its file and field; a malformed expectations file, named with its line;
+//! a path that does not exist), always as one line on stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use synfin_conformance::gate::Outputs;
 use synfin_conformance::replay::{self, Plan, Policy};
 use synfin_conformance::report;
 use synfin_conformance::target::SynfinTcp;
@@ -49,6 +53,16 @@ enum Command {
         /// divergence.
         #[arg(long)]
         all: bool,
+        /// Write JUnit XML here: one testcase per replay (trace and role).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write a Markdown summary here (for $GITHUB_STEP_SUMMARY).
+        #[arg(long, value_name = "FILE")]
+        summary: Option<PathBuf>,
+        /// Accepted divergences (TOML): each passes as expected; one that no
+        /// longer happens fails the run as stale.
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
     },
 }
 
@@ -62,9 +76,14 @@ const TARGETS: &str = if cfg!(target_os = "linux") {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("synfin-conform: {} (see --help)", gate_cli::one_line(&e));
+            return ExitCode::from(2);
         }
     };
     let Command::Replay {
@@ -74,6 +93,9 @@ fn main() -> ExitCode {
         json,
         all,
         jobs,
+        junit,
+        summary,
+        expect,
     } = cli.command;
     if target != "impl" && !(target == "kernel" && cfg!(target_os = "linux")) {
         eprintln!("synfin-conform: unknown target `{target}`; valid: {TARGETS}");
@@ -84,6 +106,13 @@ fn main() -> ExitCode {
         Some((_, Some(p))) => Some(p),
         Some((p, None)) => {
             eprintln!("synfin-conform: unknown profile `{p}`; valid: rfc9293, rfc793");
+            return ExitCode::from(2);
+        }
+    };
+    let outputs = match Outputs::new(junit, summary, expect) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
             return ExitCode::from(2);
         }
     };
@@ -102,7 +131,11 @@ fn main() -> ExitCode {
         }
     };
     if suite.traces_of(profile).next().is_none() {
-        eprintln!("synfin-conform: no traces found");
+        let of = profile.map_or(String::new(), |p| format!(" of profile {p}"));
+        eprintln!(
+            "synfin-conform: no traces{of} found in {}",
+            gate_cli::paths(&paths)
+        );
         return ExitCode::from(2);
     }
     let load = start.elapsed();
@@ -112,7 +145,9 @@ fn main() -> ExitCode {
             jobs,
             ..Default::default()
         };
-        return synfin_conformance::kernel::report::run(&suite, profile, &opts, json, all, load);
+        return synfin_conformance::kernel::report::run(
+            &suite, profile, &opts, json, all, load, &outputs,
+        );
     }
     let _ = jobs;
     let mut t = SynfinTcp::default();
@@ -126,9 +161,38 @@ fn main() -> ExitCode {
         print!("{}", report::text("synfin-tcp", &sum, all));
         println!("loading the traces: {:.2} s", load.as_secs_f64());
     }
-    ExitCode::from(if sum.diverged().next().is_none() {
-        0
-    } else {
-        1
-    })
+    match outputs.finish(&target, &suite, &sum, json) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Error lines for the gate's one-line rule.
+mod gate_cli {
+    use std::path::PathBuf;
+
+    /// A clap error as one line: its first, without the `error: ` prefix.
+    pub fn one_line(e: &clap::Error) -> String {
+        if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            return "a command is required: replay".to_string();
+        }
+        let text = e.render().to_string();
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("bad usage");
+        line.strip_prefix("error: ").unwrap_or(line).to_string()
+    }
+
+    /// The paths, comma-separated.
+    pub fn paths(p: &[PathBuf]) -> String {
+        p.iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }

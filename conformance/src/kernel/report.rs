@@ -31,9 +31,12 @@ pub fn missing_capabilities() -> Option<String> {
 
 /// Runs the kernel replay of `suite` and prints the result. Exit status: 0
 /// when every replay agreed, ended early with a mark, or stopped at a named
-/// deviation; 1 when one diverged unclassified; 2 when the kernel cannot be
-/// set up (what is missing is printed). `load` is the time spent reading
-/// the traces.
+/// deviation or an expected divergence; 1 when one diverged unexpectedly,
+/// an expectation is stale or a SYN schedule check failed; 2 when the
+/// kernel cannot be set up (what is missing is printed) or an output file
+/// cannot be written. `load` is the time spent reading the traces;
+/// `outputs` the gate's files and expectations.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     suite: &Suite,
     profile: Option<Profile>,
@@ -41,6 +44,7 @@ pub fn run(
     json: bool,
     all: bool,
     load: Duration,
+    outputs: &crate::gate::Outputs,
 ) -> ExitCode {
     if let Some(msg) = missing_capabilities() {
         eprintln!("{msg}");
@@ -97,11 +101,14 @@ pub fn run(
             print_syn(c);
         }
     }
-    ExitCode::from(if sum.summary.diverged().next().is_none() && syn_ok {
-        0
-    } else {
-        1
-    })
+    match outputs.finish("kernel", suite, &sum.summary, json) {
+        Ok(0) if syn_ok => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn syn_json(c: &SynCheck) -> serde_json::Value {

@@ -9,7 +9,7 @@ use super::numbering::Numbering;
 use super::outcome::{Outcome, Verdict};
 use super::policy::{Absorption, Difference, Policy};
 use crate::target::{Clock, IssControl, Role, Stimulus, Target};
-use crate::trace::{Call, Input, Trace};
+use crate::trace::{Call, HostId, Input, Observation, Trace};
 
 /// Replays `trace` against `target` playing `role`, at each ISN base of
 /// `bases` in turn until one does not agree, comparing as `policy` says.
@@ -37,6 +37,7 @@ pub fn replay(
         at: None,
         diffs: Vec::new(),
         so_far: String::new(),
+        observed: Vec::new(),
         absorbed: Vec::new(),
         taken: Vec::new(),
         waited: Duration::ZERO,
@@ -68,6 +69,7 @@ pub fn replay(
             out.at = run.at;
             out.diffs = run.diffs;
             out.so_far = so_far(&trace.steps, run.at.unwrap_or(0));
+            out.observed = run.observed;
             break;
         }
     }
@@ -93,6 +95,8 @@ struct Run<'a> {
     /// Steps that agreed before it stopped.
     agreed: usize,
     diffs: Vec<String>,
+    /// The target's observations at the step that stopped it.
+    observed: Vec<(HostId, Observation)>,
     absorbed: Vec<Absorption>,
 }
 
@@ -108,6 +112,7 @@ impl<'a> Run<'a> {
             steps: 0,
             agreed: 0,
             diffs: Vec::new(),
+            observed: Vec::new(),
             absorbed: Vec::new(),
         }
     }
@@ -145,6 +150,7 @@ impl<'a> Run<'a> {
             }
             let mut unclassified = false;
             let mut named = None;
+            let mut observed = Vec::new();
             for &h in self.role.hosts() {
                 let report = target.observe(h);
                 let actual = numbers.observation(h, report, caps.clock, tick);
@@ -174,6 +180,7 @@ impl<'a> Run<'a> {
                         None => unclassified = true,
                     }
                 }
+                observed.push((h, actual));
             }
             if !self.diffs.is_empty() {
                 // Every differing host must be explained for the step to be.
@@ -182,6 +189,7 @@ impl<'a> Run<'a> {
                     _ => Verdict::Diverged,
                 };
                 self.at = Some(i + 1);
+                self.observed = observed;
                 return self;
             }
             self.agreed = i + 1;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::policy::Absorption;
 use crate::target::{Role, Unsupported};
-use crate::trace::Profile;
+use crate::trace::{HostId, Observation, Profile};
 
 /// The verdict on one replay.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,6 +58,10 @@ pub struct Outcome {
     pub diffs: Vec<String>,
     /// The trace up to that step, as the model has it.
     pub so_far: String,
+    /// What the target showed of each host it plays at that step, in the
+    /// trace's terms (empty unless it stopped at a difference): the
+    /// observed side of a report's expected-against-observed diagram.
+    pub observed: Vec<(HostId, Observation)>,
     /// Differences the policy absorbed on the way.
     pub absorbed: Vec<Absorption>,
     /// Transition keys of steps that agreed at every base and whose acting

@@ -1,0 +1,364 @@
+//! The CI gate: a replay's summary judged for a CI job, and written as
+//! JUnit XML and as a Markdown job summary.
+//!
+//! - [`Expectations`]: the divergences a project accepts (a TOML file, each
+//!   with a reason and a link); one that no longer happens is stale and
+//!   fails the run, so the file only tightens;
+//! - [`Gate`]: every replay judged: passed, passed with a note (a named
+//!   deviation, a difference the policy absorbed), expected, failed, or
+//!   skipped (ended early); and the stale expectations;
+//! - [`junit()`]: one `<testcase>` per replay;
+//! - [`markdown()`]: totals, verdicts, deviations, coverage and the first
+//!   divergence, for `$GITHUB_STEP_SUMMARY`;
+//! - [`diagram()`]: the first divergence as a text sequence diagram,
+//!   expected against observed;
+//! - [`subject()`]: the scenario or transition a trace is about, and the
+//!   RFC 9293 requirement it exercises.
+//!
+//! The book's chapter *The CI gate* (`docs/src/conformance/gate.md`) says
+//! how a project adopts it.
+
+mod diagram;
+mod expect;
+mod junit;
+mod markdown;
+mod rfc;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use diagram::diagram;
+pub use expect::{BadExpectations, Expectation, Expectations};
+pub use junit::junit;
+pub use markdown::markdown;
+pub use rfc::{for_key, subject, Kind, Subject, SCENARIOS};
+
+use crate::replay::{Allowance, Outcome, Summary, Verdict};
+use crate::trace::{Suite, Trace};
+
+/// How the gate judged one replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// Every step agreed, nothing absorbed.
+    Passed,
+    /// Passed, with a note: a named deviation of the target's policy, or
+    /// differences the policy absorbed.
+    Noted(String),
+    /// A divergence (or named deviation) the expectations file accepts:
+    /// the index of the first entry that matched.
+    Expected(usize),
+    /// A divergence nothing accepts.
+    Failed,
+    /// Ended early: the target could not play an input (the reason).
+    Skipped(String),
+}
+
+impl Judgement {
+    /// Whether the replay fails the run.
+    pub fn fails(&self) -> bool {
+        *self == Judgement::Failed
+    }
+}
+
+/// A replay's summary, judged against an expectations file.
+#[derive(Debug)]
+pub struct Gate<'a> {
+    /// The target as named on the command line (`impl`, `exec:./x`).
+    pub target: String,
+    /// The replays.
+    pub summary: &'a Summary,
+    /// The expectations (none without `--expect`).
+    pub expectations: Expectations,
+    /// One per outcome of the summary, in its order.
+    pub judged: Vec<Judgement>,
+    /// Each outcome's subject, in the summary's order.
+    pub subjects: Vec<Subject>,
+    /// Indices of the expectations no replay matched.
+    pub stale: Vec<usize>,
+    traces: BTreeMap<PathBuf, &'a Trace>,
+}
+
+impl<'a> Gate<'a> {
+    /// Judges every replay of `summary` (of traces in `suite`) against
+    /// `expectations`.
+    pub fn new(
+        target: &str,
+        suite: &'a Suite,
+        summary: &'a Summary,
+        expectations: Expectations,
+    ) -> Gate<'a> {
+        let traces: BTreeMap<PathBuf, &Trace> =
+            suite.traces.iter().map(|(f, t)| (f.clone(), t)).collect();
+        let subjects: Vec<Subject> = summary
+            .outcomes
+            .iter()
+            .map(|o| match traces.get(&o.file) {
+                Some(t) => subject(&o.file, t),
+                None => Subject {
+                    kind: Kind::Transition,
+                    name: o.file.display().to_string(),
+                    requirement: "RFC 9293 §3.10 (event processing)".to_string(),
+                },
+            })
+            .collect();
+        let mut used = vec![false; expectations.entries.len()];
+        let mut judged = Vec::with_capacity(summary.outcomes.len());
+        for (o, s) in summary.outcomes.iter().zip(&subjects) {
+            let scenario = (s.kind == Kind::Scenario).then_some(s.name.as_str());
+            let matched: Vec<usize> = expectations
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.matches(o, scenario))
+                .map(|(i, _)| i)
+                .collect();
+            for &i in &matched {
+                used[i] = true;
+            }
+            judged.push(match (&o.verdict, matched.first()) {
+                (Verdict::Agreed, _) if o.absorbed.is_empty() => Judgement::Passed,
+                (Verdict::Agreed, _) => Judgement::Noted(absorbed_note(summary, o)),
+                (Verdict::EndedEarly(why), _) => Judgement::Skipped(why.to_string()),
+                (Verdict::Diverged | Verdict::Deviation(_), Some(&i)) => Judgement::Expected(i),
+                (Verdict::Deviation(name), None) => {
+                    Judgement::Noted(deviation_note(summary, o, name))
+                }
+                (Verdict::Diverged, None) => Judgement::Failed,
+            });
+        }
+        let stale = (0..used.len()).filter(|&i| !used[i]).collect();
+        Gate {
+            target: target.to_string(),
+            summary,
+            expectations,
+            judged,
+            subjects,
+            stale,
+            traces,
+        }
+    }
+
+    /// The exit status: 0 when nothing failed and no expectation is stale,
+    /// else 1.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.judged.iter().any(Judgement::fails) || !self.stale.is_empty())
+    }
+
+    /// Each replay with its subject and judgement, in the summary's order.
+    pub fn replays(&self) -> impl Iterator<Item = (&Outcome, &Subject, &Judgement)> {
+        self.summary
+            .outcomes
+            .iter()
+            .zip(&self.subjects)
+            .zip(&self.judged)
+            .map(|((o, s), j)| (o, s, j))
+    }
+
+    /// The first replay that failed; failing that, the first expected
+    /// divergence: the one a report draws.
+    pub fn first_divergence(&self) -> Option<(&Outcome, &Subject, &Judgement)> {
+        self.replays().find(|(_, _, j)| j.fails()).or_else(|| {
+            self.replays().find(|(o, _, j)| {
+                matches!(j, Judgement::Expected(_)) && o.verdict == Verdict::Diverged
+            })
+        })
+    }
+
+    /// The trace of `file`, if it was loaded.
+    pub fn trace(&self, file: &Path) -> Option<&Trace> {
+        self.traces.get(file).copied()
+    }
+
+    /// `o`'s stop as a text diagram (empty if it did not stop at a step).
+    pub fn diagram(&self, o: &Outcome) -> String {
+        match (o.at, self.trace(&o.file)) {
+            (Some(at), Some(t)) => diagram(&t.steps, at, o.role, &self.target, &o.observed),
+            _ => String::new(),
+        }
+    }
+
+    /// The text of a stop: where, expected against observed field by
+    /// field, and the diagram.
+    pub fn stop_text(&self, o: &Outcome) -> String {
+        let mut s = format!(
+            "{} in {} (playing {}, ISN base {}) at step {} of {}:\n",
+            o.verdict,
+            o.file.display(),
+            o.role,
+            o.isn_base,
+            o.at.unwrap_or(0),
+            o.of
+        );
+        for d in &o.diffs {
+            s += &format!("  {d}\n");
+        }
+        let d = self.diagram(o);
+        if !d.is_empty() {
+            s += "\n";
+            s += &d;
+            s += "\n";
+        }
+        s
+    }
+
+    /// A stale expectation's message: `file:line: stale expectation: ...`.
+    pub fn stale_message(&self, i: usize) -> String {
+        let e = &self.expectations.entries[i];
+        format!(
+            "{}: stale expectation: {} no longer happens: remove it",
+            e.place(&self.expectations.file),
+            e.describe()
+        )
+    }
+
+    /// The note of an expected stop: `expected (file:line): reason (link)`.
+    pub fn expected_note(&self, i: usize) -> String {
+        let e = &self.expectations.entries[i];
+        format!(
+            "expected ({}): {} ({})",
+            e.place(&self.expectations.file),
+            e.reason,
+            e.link
+        )
+    }
+
+    /// Lines for the text report: expected divergences and stale
+    /// expectations (nothing without an expectations file).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for (o, _, j) in self.replays() {
+            if let Judgement::Expected(i) = j {
+                s += &format!(
+                    "{} (playing {}) step {}: {}\n",
+                    o.file.display(),
+                    o.role,
+                    o.at.unwrap_or(0),
+                    self.expected_note(*i)
+                );
+            }
+        }
+        for &i in &self.stale {
+            s += &self.stale_message(i);
+            s += "\n";
+        }
+        s
+    }
+
+    /// Replays per judgement: passed, noted, expected, failed, skipped.
+    pub fn counts(&self) -> [usize; 5] {
+        let mut c = [0; 5];
+        for j in &self.judged {
+            c[match j {
+                Judgement::Passed => 0,
+                Judgement::Noted(_) => 1,
+                Judgement::Expected(_) => 2,
+                Judgement::Failed => 3,
+                Judgement::Skipped(_) => 4,
+            }] += 1;
+        }
+        c
+    }
+}
+
+fn absorbed_note(summary: &Summary, o: &Outcome) -> String {
+    let names: Vec<&str> = o.absorbed.iter().map(|a| a.name()).collect();
+    format!(
+        "agreed; absorbed by the {} policy (the RFC leaves it open): {}",
+        summary.policy.name,
+        names.join(", ")
+    )
+}
+
+fn deviation_note(summary: &Summary, o: &Outcome, name: &str) -> String {
+    let what = summary.policy.expectation(name);
+    let allows = what.is_some_and(|d| d.allowance == Allowance::RfcAllows);
+    format!(
+        "named deviation `{name}` of the {} policy at step {} ({}){}",
+        summary.policy.name,
+        o.at.unwrap_or(0),
+        if allows {
+            "the RFC allows both"
+        } else {
+            "deviates from the RFC"
+        },
+        what.map_or(String::new(), |d| format!(": {}", d.what))
+    )
+}
+
+/// What `synfin-conform replay` was asked to write and judge against:
+/// `--junit`, `--summary` and `--expect`, checked before anything is
+/// replayed.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    /// Where to write the JUnit XML.
+    pub junit: Option<PathBuf>,
+    /// Where to write the Markdown summary.
+    pub summary: Option<PathBuf>,
+    /// The accepted divergences (none without `--expect`).
+    pub expectations: Expectations,
+}
+
+impl Outputs {
+    /// Reads the expectations file, if any, and checks that each output's
+    /// directory exists: every error is one line naming the file.
+    pub fn new(
+        junit: Option<PathBuf>,
+        summary: Option<PathBuf>,
+        expect: Option<PathBuf>,
+    ) -> Result<Outputs, String> {
+        for (option, path) in [("--junit", &junit), ("--summary", &summary)] {
+            let Some(p) = path else { continue };
+            if p.as_os_str().is_empty() {
+                return Err(format!("{option}: the file name is empty"));
+            }
+            if p.is_dir() {
+                return Err(format!("{option} {}: is a directory", p.display()));
+            }
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+            if dir.is_some_and(|d| !d.is_dir()) {
+                return Err(format!(
+                    "{option} {}: no such directory {}",
+                    p.display(),
+                    dir.map(Path::display).expect("checked")
+                ));
+            }
+        }
+        let expectations = match expect {
+            Some(f) => Expectations::load(&f).map_err(|e| e.to_string())?,
+            None => Expectations::default(),
+        };
+        Ok(Outputs {
+            junit,
+            summary,
+            expectations,
+        })
+    }
+
+    /// Judges `sum` (replays of `suite` against `target`), writes the files
+    /// asked for and returns the exit status (0 or 1), or the one-line
+    /// error of a file that could not be written. The expected divergences
+    /// and stale expectations are printed, to stderr when stdout is JSON.
+    pub fn finish(
+        &self,
+        target: &str,
+        suite: &Suite,
+        sum: &Summary,
+        json: bool,
+    ) -> Result<u8, String> {
+        let gate = Gate::new(target, suite, sum, self.expectations.clone());
+        let text = gate.text();
+        if json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        let write = |path: &Option<PathBuf>, content: &dyn Fn() -> String| match path {
+            Some(p) => std::fs::write(p, content())
+                .map_err(|e| format!("cannot write {}: {e}", p.display())),
+            None => Ok(()),
+        };
+        write(&self.junit, &|| junit(&gate))?;
+        write(&self.summary, &|| markdown(&gate))?;
+        Ok(gate.exit_code())
+    }
+}
