@@ -183,21 +183,33 @@ impl Smoltcp {
         self.sockets.get_mut::<tcp::Socket>(self.handle)
     }
 
+    /// When an input other than a timeout is handled: now, or just before
+    /// smoltcp's timer if that is already due. The trace orders a user call
+    /// or an arrival before a timer expiring at the same instant (the
+    /// timer's `timeout` step comes after); smoltcp checks its timers
+    /// whenever it is polled, so the input is handled a microsecond before
+    /// the deadline and the timer fires at the `timeout` step.
+    fn input_time(&mut self) -> Instant {
+        match self.iface.poll_at(self.now, &self.sockets) {
+            Some(due) if due <= self.now && due > Instant::ZERO => {
+                due - SmolDuration::from_micros(1)
+            }
+            _ => self.now,
+        }
+    }
+
     /// Everything queued in, the application's reads, everything out,
-    /// until nothing moves.
-    fn pump(&mut self) {
+    /// until nothing moves, at time `at`.
+    fn pump_at(&mut self, at: Instant) {
         loop {
             while self
                 .iface
-                .poll_ingress_single(self.now, &mut self.dev, &mut self.sockets)
+                .poll_ingress_single(at, &mut self.dev, &mut self.sockets)
                 != PollIngressSingleResult::None
             {}
             let read = self.read();
-            while self
-                .iface
-                .poll_egress(self.now, &mut self.dev, &mut self.sockets)
-                != PollResult::None
-            {}
+            while self.iface.poll_egress(at, &mut self.dev, &mut self.sockets) != PollResult::None {
+            }
             for p in self.dev.tx.drain(..) {
                 if let Some(s) = segment(&p) {
                     self.app.emitted.push(s);
@@ -251,6 +263,7 @@ impl Smoltcp {
 
     fn call(&mut self, call: Call) -> Result<(), Unsupported> {
         self.app.cause = Cause::Call;
+        let at = self.input_time();
         let state = self.socket().state();
         let r: Result<(), String> = match call {
             Call::Listen => {
@@ -295,7 +308,7 @@ impl Smoltcp {
                 .events
                 .push(Event::Unexpected(format!("error:{call}:{e}")));
         }
-        self.pump();
+        self.pump_at(at);
         Ok(())
     }
 
@@ -305,7 +318,8 @@ impl Smoltcp {
         }
         let window = u16::try_from(self.window).unwrap_or(u16::MAX);
         self.dev.rx.push_back(packet(seg, REMOTE, LOCAL, window));
-        self.pump();
+        let at = self.input_time();
+        self.pump_at(at);
     }
 
     /// The socket's running timer expires: the clock moves on to smoltcp's
@@ -316,7 +330,7 @@ impl Smoltcp {
                 self.now = at;
             }
         }
-        self.pump();
+        self.pump_at(self.now);
     }
 
     /// The application's events for the change from the last observed state
@@ -388,9 +402,12 @@ impl Target for Smoltcp {
             Stimulus::Call(_, call) => return self.call(call),
             Stimulus::Arrive(_, ref seg) => self.arrive(seg),
             Stimulus::Timeout(_) => self.timeout(),
+            // Time passes and nothing else: a timer that falls due at the
+            // end of the tick fires at the trace's `timeout` step, as the
+            // model orders the two (a tick starts with no timer due).
+            // Polling here would make smoltcp fire it now.
             Stimulus::Tick => {
                 self.now += SmolDuration::from_micros(self.tick.as_micros() as u64);
-                self.pump();
             }
             Stimulus::Crash(_) => {
                 return Err(Unsupported::Unplayable(
@@ -404,7 +421,7 @@ impl Target for Smoltcp {
     }
 
     fn observe(&mut self, _host: HostId) -> Report {
-        self.pump();
+        // Not polled here: every input already was (a tick on purpose not).
         let state = self.socket().state();
         self.state_events(state);
         self.app.cause = Cause::Other;
