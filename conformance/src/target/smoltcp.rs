@@ -463,3 +463,126 @@ fn trace_state(s: tcp::State) -> State {
         tcp::State::TimeWait => State::TimeWait,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::Profile;
+
+    fn config() -> TraceConfig {
+        TraceConfig {
+            preset: "quick".into(),
+            profile: Profile::Rfc9293,
+            tick_seconds: 1,
+            rto: 1,
+            msl: 2,
+            time_wait: 4,
+            retries: 1,
+            window: 3,
+            challenge_ack_limit: None,
+            model_isn_bases: [0, 100],
+        }
+    }
+
+    fn seg(flags: Flags, seq: u32, ack: u32, len: u8) -> WireSegment {
+        WireSegment {
+            flags,
+            seq,
+            ack,
+            len,
+        }
+    }
+
+    /// smoltcp as B, listening, after the harness's SYN (ISS 1000): its
+    /// SYN,ACK.
+    fn syn_received(t: &mut Smoltcp) -> WireSegment {
+        t.start(&config(), Role::Host(HostId::B)).unwrap();
+        t.input(&Stimulus::Call(HostId::B, Call::Listen)).unwrap();
+        assert_eq!(t.observe(HostId::B).state, State::Listen);
+        let syn = seg(Flags::SYN, 1000, 0, 0);
+        t.input(&Stimulus::Arrive(HostId::B, syn)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!(r.state, State::SynReceived);
+        assert_eq!(r.emitted.len(), 1);
+        assert_eq!(r.emitted[0].flags, Flags::SYN | Flags::ACK);
+        assert_eq!(r.emitted[0].ack, 1001);
+        // The SYN,ACK's retransmission timer: smoltcp's 1 s initial RTO.
+        assert_eq!(r.timer, Some(Duration::from_secs(1)));
+        r.emitted[0]
+    }
+
+    #[test]
+    fn a_passive_open_a_byte_and_a_fin_through_the_target() {
+        let mut t = Smoltcp::default();
+        let synack = syn_received(&mut t);
+        let iss = synack.seq;
+        let ack = seg(Flags::ACK, 1001, iss.wrapping_add(1), 0);
+        t.input(&Stimulus::Arrive(HostId::B, ack)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!(
+            (r.state, r.events.clone()),
+            (State::Established, vec![Event::Connected])
+        );
+        assert_eq!((r.timer, r.emitted.len()), (None, 0));
+        // One byte: read at once, acknowledged at once (no delayed ACK).
+        let data = seg(Flags::ACK, 1001, iss.wrapping_add(1), 1);
+        t.input(&Stimulus::Arrive(HostId::B, data)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!(r.delivered, 1);
+        assert_eq!(r.emitted, [seg(Flags::ACK, iss.wrapping_add(1), 1002, 0)]);
+        // The FIN: end of file, CLOSE-WAIT.
+        let fin = seg(Flags::ACK | Flags::FIN, 1002, iss.wrapping_add(1), 0);
+        t.input(&Stimulus::Arrive(HostId::B, fin)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!(r.state, State::CloseWait);
+        assert!(r.eof);
+        assert_eq!(r.events, [Event::PeerClosed]);
+        assert_eq!(r.emitted, [seg(Flags::ACK, iss.wrapping_add(1), 1003, 0)]);
+    }
+
+    #[test]
+    fn a_tick_does_not_fire_a_timer_that_falls_due_and_a_timeout_does() {
+        let mut t = Smoltcp::default();
+        let synack = syn_received(&mut t);
+        t.input(&Stimulus::Tick).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!((r.timer, r.emitted.len()), (Some(Duration::ZERO), 0));
+        t.input(&Stimulus::Timeout(HostId::B)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!(r.emitted, [synack]);
+        // RFC 6298 (5.5): the RTO doubled.
+        assert_eq!(r.timer, Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn close_in_syn_received_holds_the_fin_as_the_deviation_says() {
+        let mut t = Smoltcp::default();
+        let synack = syn_received(&mut t);
+        t.input(&Stimulus::Call(HostId::B, Call::Close)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!((r.state, r.emitted.len()), (State::FinWait1, 0));
+        // The ACK of the SYN,ACK alone: smoltcp counts it as the ACK of
+        // the FIN it never sent, and enters FIN-WAIT-2 with no timer: the
+        // FIN is never sent, and the peer never learns of the CLOSE.
+        let ack = seg(Flags::ACK, 1001, synack.seq.wrapping_add(1), 0);
+        t.input(&Stimulus::Arrive(HostId::B, ack)).unwrap();
+        let r = t.observe(HostId::B);
+        assert_eq!(
+            (r.state, r.timer, r.emitted.len()),
+            (State::FinWait2, None, 0)
+        );
+        assert_eq!(r.events, [Event::Connected]);
+    }
+
+    #[test]
+    fn a_trace_whose_rto_is_not_one_second_is_not_played() {
+        let mut t = Smoltcp::default();
+        let mut cfg = config();
+        cfg.rto = 2;
+        assert!(matches!(
+            t.start(&cfg, Role::Host(HostId::A)),
+            Err(Unsupported::Unplayable(_))
+        ));
+        assert!(t.start(&config(), Role::Both).is_err());
+    }
+}

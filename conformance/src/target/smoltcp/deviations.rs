@@ -120,6 +120,29 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
         recognise: Some(no_rfc5961_rst_check),
     },
     Deviation {
+        name: "time-wait-rst",
+        what: "an RST in TIME-WAIT ends it, as RFC 9293 §3.10.7.4 (TIME-WAIT: \"If the RST \
+               bit is set, then enter the CLOSED state\") says; the rfc9293 profile follows \
+               RFC 1337 F1 and ignores it, to keep old duplicates of this connection from a \
+               new one. The RFC allows both; a TIME-WAIT assassination guard would be \
+               smoltcp's choice to make",
+        allowance: Allowance::RfcAllows,
+        recognise: Some(time_wait_rst),
+    },
+    Deviation {
+        name: "acks-of-unacceptable-segments-rate-limited",
+        what: "one timer (challenge_ack_reply, one a second per socket, not configurable) \
+               throttles every ACK smoltcp sends for an unacceptable segment without payload, \
+               not only RFC 5961 challenge ACKs: a second old duplicate or retransmitted FIN \
+               within a second gets no ACK. RFC 5961 §7 allows throttling challenge ACKs; \
+               RFC 9293 §3.10.7.4 acknowledges every unacceptable segment (and in TIME-WAIT \
+               every retransmitted FIN), and the model has no limit (challenge_ack_limit \
+               null). A separate timer for RFC 5961 ACKs, or a configurable limit, would let \
+               the others through",
+        allowance: Allowance::Deviates,
+        recognise: Some(acks_of_unacceptable_segments_rate_limited),
+    },
+    Deviation {
         name: "last-ack-acks-duplicate-ack",
         what: "in LAST-ACK an ACK that does not cover the FIN (a duplicate) is answered with \
                an ACK (process: \"Duplicate ACK; our FIN has not been acknowledged\", a \
@@ -273,6 +296,36 @@ fn no_rfc5961_rst_check(d: &Difference) -> bool {
         && pure_ack(&d.expected.emitted)
         && reset
         && d.actual.emitted.is_empty()
+}
+
+fn time_wait_rst(d: &Difference) -> bool {
+    d.arriving_flags().contains(Flags::RST)
+        && state_before(d) == State::TimeWait
+        && d.expected.state == State::TimeWait
+        && d.actual.state == State::Closed
+        && d.actual.emitted.is_empty()
+}
+
+/// The model answers a segment without payload with an ACK it already sent
+/// in answer to an arrival earlier in the same tick (so within smoltcp's
+/// one second), and smoltcp stays silent.
+fn acks_of_unacceptable_segments_rate_limited(d: &Difference) -> bool {
+    let Some(seg) = d.arrival() else { return false };
+    let acked_this_tick = d
+        .before
+        .iter()
+        .rev()
+        .take_while(|s| s.tick == d.step.tick)
+        .any(|s| {
+            s.input.arrival().is_some_and(|a| a.to() == d.host)
+                && pure_ack(&s.host(d.host).emitted)
+                && s.host(d.host).emitted == d.expected.emitted
+        });
+    seg.len == 0
+        && acked_this_tick
+        && pure_ack(&d.expected.emitted)
+        && d.actual.emitted.is_empty()
+        && d.same_but(|e| e.emitted.clear())
 }
 
 fn last_ack_acks_duplicate_ack(d: &Difference) -> bool {
