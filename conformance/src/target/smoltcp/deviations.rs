@@ -105,7 +105,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
         what: "in SYN-RECEIVED of a simultaneous open, the peer's SYN,ACK (SEG.SEQ = \
                RCV.NXT-1) fails the sequence check and is answered with an ACK; the \
                connection stays in SYN-RECEIVED until the peer's next ACK. RFC 9293 \
-               Figure 8 and the model complete the handshake on it, while §3.10.7.4's \
+               Figure 7 and the model complete the handshake on it, while §3.10.7.4's \
                sequence check, which smoltcp follows, rejects it: the RFC allows both",
         allowance: Allowance::RfcAllows,
         recognise: Some(simultaneous_open_synack_acked),
