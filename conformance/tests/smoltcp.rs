@@ -60,6 +60,7 @@ fn every_deviation_the_suite_reaches_is_one_the_policy_names() {
     let mut target = Smoltcp::default();
     let plan = Plan::for_target(Smoltcp::CAPABILITIES, SMOLTCP);
     let sum = replay::run(&mut target, &suite, &plan);
+    let (mut allowed, mut deviating) = (0, 0);
     for o in sum.deviations() {
         let replay::Verdict::Deviation(name) = o.verdict else {
             unreachable!()
@@ -67,13 +68,16 @@ fn every_deviation_the_suite_reaches_is_one_the_policy_names() {
         let d = SMOLTCP
             .expectation(name)
             .unwrap_or_else(|| panic!("{name} is not in the policy"));
-        // Evidence: the replay stopped at a step with a difference.
+        // Evidence: the replay stopped at a step, with what differed there.
         assert!(o.at.is_some() && !o.diffs.is_empty(), "{o}");
-        assert!(matches!(
-            d.allowance,
-            Allowance::RfcAllows | Allowance::Deviates
-        ));
+        match d.allowance {
+            Allowance::RfcAllows => allowed += 1,
+            Allowance::Deviates => deviating += 1,
+        }
     }
+    // The book's table splits them so: choices the RFC leaves open, and
+    // true deviations.
+    assert_eq!((allowed, deviating), (55, 927));
     // Two deviations are found only by fresh exports (the committed suite
     // has few rfc9293 random walks): they are named all the same.
     let reached: Vec<&str> = sum
