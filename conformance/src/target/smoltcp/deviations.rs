@@ -83,8 +83,8 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
         name: "no-retry-limit",
         what: "smoltcp retransmits a SYN, SYN,ACK, data or FIN forever (the RTO doubles up to \
                60 s); RFC 9293 §3.8.3 requires closing the connection when retransmissions \
-               of a segment reach the R2 threshold (MUST-20, at least 3 minutes for data, a \
-               SYN's R2 at least 3 minutes too) and the model gives up after `retries`. \
+               of a segment reach the R2 threshold (MUST-20; R2 at least 100 s for data, \
+               SHLD-11, and at least 3 minutes for a SYN, MUST-23; settable, MUST-21) and the model gives up after `retries`. \
                smoltcp's only bound is the optional user timeout (Socket::set_timeout, off \
                here), which counts from the last segment received, not retransmissions",
         allowance: Allowance::Deviates,
