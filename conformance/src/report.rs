@@ -101,10 +101,7 @@ pub fn text(target: &str, sum: &Summary, all: bool) -> String {
     }
     let (hit, reachable) = sum.coverage();
     if reachable == 0 {
-        let _ = writeln!(
-            out,
-            "(no cover.json among the paths: coverage not measured)"
-        );
+        let _ = writeln!(out, "(no cover.json among the paths: coverage not measured)");
         return out;
     }
     let _ = writeln!(
@@ -123,11 +120,7 @@ pub fn text(target: &str, sum: &Summary, all: bool) -> String {
             let _ = writeln!(out, "  {k}");
         }
     } else {
-        let _ = writeln!(
-            out,
-            "{} transitions untaken (--all lists them)",
-            untaken.len()
-        );
+        let _ = writeln!(out, "{} transitions untaken (--all lists them)", untaken.len());
     }
     out
 }
