@@ -1,5 +1,9 @@
-//! `synfin-conform replay [--target impl|kernel] [--profile P] [PATH...] [--json] [--all]
+//! `synfin-conform replay [--target impl|smoltcp|kernel] [--profile P] [PATH...] [--json] [--all]
 //! [--junit FILE] [--summary FILE] [--expect FILE]`
+//!
+//! Targets: `impl` (synfin-tcp, both hosts in memory, strict), `smoltcp`
+//! (smoltcp 0.14's TCP socket playing each host in turn on virtual time,
+//! judged by the `smoltcp` policy), `kernel` (Linux over TUN, Linux only).
 //!
 //! Exit codes: 0 every trace conforms (or stops at a named expectation or an
 //! expected divergence, or ends early with a reason); 1 a divergence, or a
@@ -15,7 +19,8 @@ use clap::{Parser, Subcommand};
 use synfin_conformance::gate::Outputs;
 use synfin_conformance::replay::{self, Plan, Policy};
 use synfin_conformance::report;
-use synfin_conformance::target::SynfinTcp;
+use synfin_conformance::target::smoltcp::SMOLTCP;
+use synfin_conformance::target::{Smoltcp, SynfinTcp};
 use synfin_conformance::trace::{Profile, Suite};
 
 #[derive(Parser)]
@@ -33,8 +38,9 @@ struct Cli {
 enum Command {
     /// Replay traces (files or directories; default: the committed suite).
     Replay {
-        /// The TCP under test: impl (synfin-tcp, in memory) or kernel (Linux,
-        /// over TUN in private network namespaces; needs root).
+        /// The TCP under test: impl (synfin-tcp, in memory), smoltcp
+        /// (smoltcp's TCP socket, in memory, one host at a time) or kernel
+        /// (Linux, over TUN in private network namespaces; needs root).
         #[arg(long, default_value = "impl")]
         target: String,
         /// kernel target: parallel workers, each in its own namespace.
@@ -68,9 +74,9 @@ enum Command {
 
 /// The targets this build knows.
 const TARGETS: &str = if cfg!(target_os = "linux") {
-    "impl, kernel"
+    "impl, smoltcp, kernel"
 } else {
-    "impl (kernel: Linux only)"
+    "impl, smoltcp (kernel: Linux only)"
 };
 
 fn main() -> ExitCode {
@@ -97,7 +103,8 @@ fn main() -> ExitCode {
         summary,
         expect,
     } = cli.command;
-    if target != "impl" && !(target == "kernel" && cfg!(target_os = "linux")) {
+    let kernel = target == "kernel" && cfg!(target_os = "linux");
+    if !(kernel || matches!(target.as_str(), "impl" | "smoltcp")) {
         eprintln!("synfin-conform: unknown target `{target}`; valid: {TARGETS}");
         return ExitCode::from(2);
     }
@@ -150,15 +157,22 @@ fn main() -> ExitCode {
         );
     }
     let _ = jobs;
-    let mut t = SynfinTcp::default();
-    let mut plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
-    plan.profile = profile;
-    let sum = replay::run(&mut t, &suite, &plan);
+    let (name, sum) = if target == "smoltcp" {
+        let mut t = Smoltcp::default();
+        let mut plan = Plan::for_target(Smoltcp::CAPABILITIES, SMOLTCP);
+        plan.profile = profile;
+        ("smoltcp", replay::run(&mut t, &suite, &plan))
+    } else {
+        let mut t = SynfinTcp::default();
+        let mut plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
+        plan.profile = profile;
+        ("synfin-tcp", replay::run(&mut t, &suite, &plan))
+    };
     if json {
-        let v = report::json("synfin-tcp", &sum, load.as_secs_f64());
+        let v = report::json(name, &sum, load.as_secs_f64());
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        print!("{}", report::text("synfin-tcp", &sum, all));
+        print!("{}", report::text(name, &sum, all));
         println!("loading the traces: {:.2} s", load.as_secs_f64());
     }
     match outputs.finish(&target, &suite, &sum, json) {

@@ -18,7 +18,9 @@
 //! - [`Report`]: what a target shows of a host after a step;
 //! - [`Unsupported`]: how a target says it cannot play an input; the replay
 //!   then ends early with that reason, never as a failure;
-//! - [`SynfinTcp`]: synfin-tcp as an in-memory pair, the reference target.
+//! - [`SynfinTcp`]: synfin-tcp as an in-memory pair, the reference target;
+//! - [`Smoltcp`]: smoltcp's TCP socket playing one host on virtual time,
+//!   with its own comparison policy ([`smoltcp::SMOLTCP`]).
 //!
 //! The book's chapter *Writing a target* (`docs/src/conformance/targets.md`)
 //! says the same for an implementer of another stack.
@@ -26,6 +28,7 @@
 mod capabilities;
 mod report;
 mod role;
+pub mod smoltcp;
 mod stimulus;
 mod synfin_tcp;
 mod unsupported;
@@ -36,6 +39,7 @@ use std::time::Duration;
 pub use capabilities::{Capabilities, Clock, IssControl};
 pub use report::Report;
 pub use role::Role;
+pub use smoltcp::Smoltcp;
 pub use stimulus::Stimulus;
 pub use synfin_tcp::SynfinTcp;
 pub use unsupported::Unsupported;
