@@ -101,7 +101,10 @@ pub fn text(target: &str, sum: &Summary, all: bool) -> String {
     }
     let (hit, reachable) = sum.coverage();
     if reachable == 0 {
-        let _ = writeln!(out, "(no cover.json among the paths: coverage not measured)");
+        let _ = writeln!(
+            out,
+            "(no cover.json among the paths: coverage not measured)"
+        );
         return out;
     }
     let _ = writeln!(
@@ -120,7 +123,11 @@ pub fn text(target: &str, sum: &Summary, all: bool) -> String {
             let _ = writeln!(out, "  {k}");
         }
     } else {
-        let _ = writeln!(out, "{} transitions untaken (--all lists them)", untaken.len());
+        let _ = writeln!(
+            out,
+            "{} transitions untaken (--all lists them)",
+            untaken.len()
+        );
     }
     out
 }

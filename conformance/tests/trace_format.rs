@@ -55,7 +55,10 @@ fn every_committed_trace_and_manifest_round_trips_byte_for_byte() {
             );
         }
     }
-    assert!(traces > 1000 && covers >= 6, "{traces} traces, {covers} manifests");
+    assert!(
+        traces > 1000 && covers >= 6,
+        "{traces} traces, {covers} manifests"
+    );
     assert_eq!(Suite::load(&[suite()]).unwrap().traces.len(), traces);
 }
 
@@ -77,16 +80,43 @@ fn dbg_messages() {
     let (_, good) = a_trace();
     let p = Path::new("bad.json");
     for (what, text) in [
-        ("kind", good.replacen("\"kind\": \"connect\"", "\"kind\": \"jump\"", 1)),
-        ("state", good.replacen("\"state\": \"SYN-SENT\"", "\"state\": \"SYN-SNT\"", 1)),
-        ("flags", good.replacen("\"flags\": \"SYN\"", "\"flags\": \"SYN,PSH\"", 1)),
-        ("order", good.replacen("\"flags\": \"SYN\"", "\"flags\": \"ACK,SYN\"", 1)),
-        ("missing", good.replacen("\"host\": \"A\"", "\"hast\": \"A\"", 1)),
-        ("host", good.replacen("\"host\": \"A\"", "\"host\": \"C\"", 1)),
-        ("event", good.replacen("\"events\": []", "\"events\": [\"bang\"]", 1)),
+        (
+            "kind",
+            good.replacen("\"kind\": \"connect\"", "\"kind\": \"jump\"", 1),
+        ),
+        (
+            "state",
+            good.replacen("\"state\": \"SYN-SENT\"", "\"state\": \"SYN-SNT\"", 1),
+        ),
+        (
+            "flags",
+            good.replacen("\"flags\": \"SYN\"", "\"flags\": \"SYN,PSH\"", 1),
+        ),
+        (
+            "order",
+            good.replacen("\"flags\": \"SYN\"", "\"flags\": \"ACK,SYN\"", 1),
+        ),
+        (
+            "missing",
+            good.replacen("\"host\": \"A\"", "\"hast\": \"A\"", 1),
+        ),
+        (
+            "host",
+            good.replacen("\"host\": \"A\"", "\"host\": \"C\"", 1),
+        ),
+        (
+            "event",
+            good.replacen("\"events\": []", "\"events\": [\"bang\"]", 1),
+        ),
         ("missing2", good.replacen("\"eof\": false,", "", 1)),
-        ("format", good.replacen("synfin-trace/1", "synfin-trace/2", 1)),
-        ("seg-from", good.replacen("\"from\": \"A\"", "\"from\": \"Q\"", 1)),
+        (
+            "format",
+            good.replacen("synfin-trace/1", "synfin-trace/2", 1),
+        ),
+        (
+            "seg-from",
+            good.replacen("\"from\": \"A\"", "\"from\": \"Q\"", 1),
+        ),
         ("profile", good.replacen("\"rfc9293\"", "\"rfc9294\"", 1)),
     ] {
         let e = parse_trace(p, &text).unwrap_err();

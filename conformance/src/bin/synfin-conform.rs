@@ -1,17 +1,26 @@
-//! `synfin-conform replay [--target impl|kernel] [--profile P] [PATH...] [--json] [--all]`
+//! `synfin-conform replay [--target impl|kernel|exec:CMD] [--profile P] [PATH...] [--json] [--all]`
+//!
+//! `--target exec:CMD` runs `sh -c CMD` as an adapter speaking
+//! `synfin-exec/1` (see the book's *Any TCP over a pipe*), one child per
+//! worker (`--jobs`, at most one per core), each request answered within
+//! `--exec-timeout` seconds; `--policy` names the comparison policy (by
+//! default the one the adapter's hello names, else `strict`).
 //!
 //! Exit codes: 0 every trace conforms (or stops at a named expectation, or
 //! ends early with a reason); 1 a divergence; 2 bad usage or input (an
 //! unknown target or profile, a malformed trace or one of another format
-//! version, named with its file and field).
+//! version, named with its file and field), or an exec adapter that failed
+//! (exited, wrote a malformed line, did not answer in time, reported an
+//! error).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use synfin_conformance::replay::{self, Plan, Policy};
 use synfin_conformance::report;
-use synfin_conformance::target::SynfinTcp;
+use synfin_conformance::target::{exec, SynfinTcp};
 use synfin_conformance::trace::{Profile, Suite};
 
 #[derive(Parser)]
@@ -29,13 +38,22 @@ struct Cli {
 enum Command {
     /// Replay traces (files or directories; default: the committed suite).
     Replay {
-        /// The TCP under test: impl (synfin-tcp, in memory) or kernel (Linux,
-        /// over TUN in private network namespaces; needs root).
+        /// The TCP under test: impl (synfin-tcp, in memory), kernel (Linux,
+        /// over TUN in private network namespaces; needs root), or exec:CMD
+        /// (an adapter run as `sh -c CMD`, speaking synfin-exec/1).
         #[arg(long, default_value = "impl")]
         target: String,
-        /// kernel target: parallel workers, each in its own namespace.
+        /// kernel target: parallel workers, each in its own namespace; exec
+        /// target: adapter processes (at most one per core).
         #[arg(long, default_value_t = 16)]
         jobs: usize,
+        /// exec target: seconds an adapter may take to answer one request.
+        #[arg(long, default_value_t = 10.0)]
+        exec_timeout: f64,
+        /// exec target: the comparison policy (strict, lwip); default: the
+        /// one the adapter's hello names, else strict.
+        #[arg(long)]
+        policy: Option<String>,
         /// Replay only traces of this profile: rfc9293 or rfc793.
         #[arg(long)]
         profile: Option<String>,
@@ -54,9 +72,9 @@ enum Command {
 
 /// The targets this build knows.
 const TARGETS: &str = if cfg!(target_os = "linux") {
-    "impl, kernel"
+    "impl, kernel, exec:CMD"
 } else {
-    "impl (kernel: Linux only)"
+    "impl, exec:CMD (kernel: Linux only)"
 };
 
 fn main() -> ExitCode {
@@ -74,8 +92,22 @@ fn main() -> ExitCode {
         json,
         all,
         jobs,
+        exec_timeout,
+        policy,
     } = cli.command;
-    if target != "impl" && !(target == "kernel" && cfg!(target_os = "linux")) {
+    let exec_command = target.strip_prefix("exec:").map(str::to_string);
+    if exec_command.as_deref() == Some("") || !(exec_timeout > 0.0 && exec_timeout.is_finite()) {
+        eprintln!("synfin-conform: --target exec:CMD needs a command and --exec-timeout a positive number");
+        return ExitCode::from(2);
+    }
+    if exec_command.is_none() && policy.is_some() {
+        eprintln!("synfin-conform: --policy is for --target exec:CMD");
+        return ExitCode::from(2);
+    }
+    if target != "impl"
+        && exec_command.is_none()
+        && !(target == "kernel" && cfg!(target_os = "linux"))
+    {
         eprintln!("synfin-conform: unknown target `{target}`; valid: {TARGETS}");
         return ExitCode::from(2);
     }
@@ -114,6 +146,16 @@ fn main() -> ExitCode {
         };
         return synfin_conformance::kernel::report::run(&suite, profile, &opts, json, all, load);
     }
+    if let Some(command) = exec_command {
+        let opts = exec::Options {
+            command,
+            timeout: Duration::from_secs_f64(exec_timeout),
+            jobs: jobs.min(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            profile,
+            policy,
+        };
+        return exec::run(&suite, &opts, json, all, load);
+    }
     let _ = jobs;
     let mut t = SynfinTcp::default();
     let mut plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
@@ -126,5 +168,9 @@ fn main() -> ExitCode {
         print!("{}", report::text("synfin-tcp", &sum, all));
         println!("loading the traces: {:.2} s", load.as_secs_f64());
     }
-    ExitCode::from(if sum.diverged().next().is_none() { 0 } else { 1 })
+    ExitCode::from(if sum.diverged().next().is_none() {
+        0
+    } else {
+        1
+    })
 }

@@ -203,7 +203,10 @@ fn loss_window_holds_fin(d: &Difference) -> bool {
         && timed_out_before
         && d.only_emitted_differs()
         && d.actual.emitted.is_empty()
-        && d.expected.emitted.iter().any(|e| e.flags.contains(Flags::FIN))
+        && d.expected
+            .emitted
+            .iter()
+            .any(|e| e.flags.contains(Flags::FIN))
 }
 
 /// "connection refused" (§3.10.7.4) reported as a reset.
@@ -281,7 +284,12 @@ mod tests {
         })
     }
 
-    fn diffs(exp: &Observation, act: &Observation, peer: State, p: &Policy) -> (usize, Vec<Absorption>) {
+    fn diffs(
+        exp: &Observation,
+        act: &Observation,
+        peer: State,
+        p: &Policy,
+    ) -> (usize, Vec<Absorption>) {
         let (mut out, mut absorbed) = (Vec::new(), Vec::new());
         compare(HostId::A, exp, act, peer, p, false, &mut out, &mut absorbed);
         (out.len(), absorbed)
@@ -322,7 +330,11 @@ mod tests {
             Some("rst-carries-ack-to-syn-sent")
         );
         // A different sequence number is never absorbed.
-        let other = obs(State::Closed, None, vec![seg(HostId::A, Flags::ACK | Flags::RST, 3, 1)]);
+        let other = obs(
+            State::Closed,
+            None,
+            vec![seg(HostId::A, Flags::ACK | Flags::RST, 3, 1)],
+        );
         assert_eq!(diffs(&exp, &other, State::Established, &LINUX).0, 1);
     }
 
@@ -330,14 +342,23 @@ mod tests {
     fn differences_are_classified_by_input_and_outcome() {
         // A retransmitted SYN in SYN-RECEIVED: the model ACKs, Linux resends
         // its SYN,ACK.
-        let exp = obs(State::SynReceived, Some(1), vec![seg(HostId::A, Flags::ACK, 1, 1)]);
+        let exp = obs(
+            State::SynReceived,
+            Some(1),
+            vec![seg(HostId::A, Flags::ACK, 1, 1)],
+        );
         let act = obs(
             State::SynReceived,
             Some(1),
             vec![seg(HostId::A, Flags::SYN | Flags::ACK, 0, 1)],
         );
         let syn = seg(HostId::B, Flags::SYN, 0, 0);
-        let s = step(Input::Deliver { segment: syn.clone() }, &exp);
+        let s = step(
+            Input::Deliver {
+                segment: syn.clone(),
+            },
+            &exp,
+        );
         assert_eq!(
             classify(Profile::Rfc9293, &s, &act),
             Some("syn-received-resends-synack")
@@ -347,8 +368,16 @@ mod tests {
         let s = step(Input::Deliver { segment: synack }, &exp);
         assert_eq!(classify(Profile::Rfc9293, &s, &act), None);
         // A challenge ACK counts as one only against the rfc793 profile.
-        let exp = obs(State::Closed, None, vec![seg(HostId::A, Flags::ACK | Flags::RST, 0, 4)]);
-        let act = obs(State::Established, None, vec![seg(HostId::A, Flags::ACK, 1, 1)]);
+        let exp = obs(
+            State::Closed,
+            None,
+            vec![seg(HostId::A, Flags::ACK | Flags::RST, 0, 4)],
+        );
+        let act = obs(
+            State::Established,
+            None,
+            vec![seg(HostId::A, Flags::ACK, 1, 1)],
+        );
         let s = step(Input::Deliver { segment: syn }, &exp);
         assert_eq!(classify(Profile::Rfc793, &s, &act), Some("challenge-ack"));
         assert_eq!(classify(Profile::Rfc9293, &s, &act), None);

@@ -383,7 +383,6 @@ impl KernelTarget {
     }
 }
 
-
 /// Whether `s` polls writable now (`POLLOUT`), without waiting.
 fn writable(s: &TcpStream) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -523,7 +522,10 @@ impl Target for KernelTarget {
         self.drain();
         let (state, info) = self.state();
         let mut events = std::mem::take(&mut self.events);
-        if state == State::Closed && self.prev_state != State::Closed && !events.iter().any(Event::is_error) {
+        if state == State::Closed
+            && self.prev_state != State::Closed
+            && !events.iter().any(Event::is_error)
+        {
             events.push(Event::Closed);
         }
         self.prev_state = state;

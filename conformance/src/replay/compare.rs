@@ -25,7 +25,13 @@ pub fn compare(
     out: &mut Vec<String>,
     absorbed: &mut Vec<Absorption>,
 ) {
-    fn differs<T: PartialEq + Serialize>(h: HostId, field: &str, e: &T, a: &T, out: &mut Vec<String>) {
+    fn differs<T: PartialEq + Serialize>(
+        h: HostId,
+        field: &str,
+        e: &T,
+        a: &T,
+        out: &mut Vec<String>,
+    ) {
         if e != a {
             out.push(line(h, field, e, a));
         }
@@ -50,7 +56,9 @@ pub fn compare(
     if exp.emitted != act.emitted {
         // RFC 9293 §3.10.7.4: in every state but SYN-SENT the RST bit is
         // checked before the ACK field.
-        if policy.absorbs(Absorption::RstCarriesAck) && peer != State::SynSent && rst_gains_ack(exp, act)
+        if policy.absorbs(Absorption::RstCarriesAck)
+            && peer != State::SynSent
+            && rst_gains_ack(exp, act)
         {
             absorb(Absorption::RstCarriesAck);
         } else {
@@ -66,7 +74,10 @@ pub fn compare(
     differs(h, "events", &exp.events, &act.events, out);
     if let (true, Some(e)) = (tcb, &exp.tcb) {
         if act.tcb.as_ref() != Some(e) {
-            let a = act.tcb.as_ref().map_or("none".to_string(), |t| t.to_string());
+            let a = act
+                .tcb
+                .as_ref()
+                .map_or("none".to_string(), |t| t.to_string());
             out.push(format!("{h}.tcb: expected {e}, actual {a}"));
         }
     }
@@ -113,5 +124,8 @@ fn segments(v: &[Segment]) -> String {
     if v.is_empty() {
         return "nothing".to_string();
     }
-    v.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

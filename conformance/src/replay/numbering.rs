@@ -120,7 +120,11 @@ impl Numbering {
     ) -> Observation {
         let learns = self.learns[h.index()];
         if learns {
-            for s in report.emitted.iter().filter(|s| s.flags.contains(Flags::SYN)) {
+            for s in report
+                .emitted
+                .iter()
+                .filter(|s| s.flags.contains(Flags::SYN))
+            {
                 self.learn(h, s);
             }
         }
@@ -239,7 +243,10 @@ mod tests {
         assert_eq!((s.seq, s.ack), (None, 101));
         // Delivered, it lies at -model_isn_bases[from] from the base.
         assert_eq!(n.to_wire(&s).seq, (1 << 31) - 0);
-        let from_b = Segment { from: HostId::B, ..s };
+        let from_b = Segment {
+            from: HostId::B,
+            ..s
+        };
         assert_eq!(n.to_wire(&from_b).seq, (1 << 31) - 100);
     }
 

@@ -131,10 +131,7 @@ pub struct Difference<'a> {
 impl Difference<'_> {
     /// The segment that arrived at the host in this step, if one did.
     pub fn arrival(&self) -> Option<&Segment> {
-        self.step
-            .input
-            .arrival()
-            .filter(|s| s.to() == self.host)
+        self.step.input.arrival().filter(|s| s.to() == self.host)
     }
 
     /// The flags of the segment that arrived ([`Flags::NONE`] if none).

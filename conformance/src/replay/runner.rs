@@ -98,7 +98,12 @@ pub fn run(target: &mut dyn Target, suite: &Suite, plan: &Plan) -> Summary {
             replay(target, file, t, j.role, j.bases, &plan.policy)
         })
         .collect();
-    Summary::new(outcomes, start.elapsed(), suite.reachable(plan.profile), plan)
+    Summary::new(
+        outcomes,
+        start.elapsed(),
+        suite.reachable(plan.profile),
+        plan,
+    )
 }
 
 /// A worker of [`run_parallel`]: takes the next replay from the queue until
@@ -169,5 +174,10 @@ pub fn run_parallel<E: Send>(
     let mut done = std::mem::take(&mut *queue.done.lock().unwrap_or_else(|p| p.into_inner()));
     done.sort_by_key(|(n, _)| *n);
     let outcomes = done.into_iter().map(|(_, o)| o).collect();
-    Ok(Summary::new(outcomes, start.elapsed(), suite.reachable(plan.profile), plan))
+    Ok(Summary::new(
+        outcomes,
+        start.elapsed(),
+        suite.reachable(plan.profile),
+        plan,
+    ))
 }

@@ -18,12 +18,14 @@
 //! - [`Report`]: what a target shows of a host after a step;
 //! - [`Unsupported`]: how a target says it cannot play an input; the replay
 //!   then ends early with that reason, never as a failure;
-//! - [`SynfinTcp`]: synfin-tcp as an in-memory pair, the reference target.
+//! - [`SynfinTcp`]: synfin-tcp as an in-memory pair, the reference target;
+//! - [`exec`]: any TCP in any language behind a pipe (`synfin-exec/1`).
 //!
 //! The book's chapter *Writing a target* (`docs/src/conformance/targets.md`)
 //! says the same for an implementer of another stack.
 
 mod capabilities;
+pub mod exec;
 mod report;
 mod role;
 mod stimulus;

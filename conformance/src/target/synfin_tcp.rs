@@ -184,8 +184,7 @@ impl SynfinTcp {
                 host.delivered = 0;
                 host.eof = false;
                 let (local, remote) = (ADDR[h.index()], ADDR[h.peer().index()]);
-                Connection::connect(cfg, now, local, remote, &mut isn)
-                    .map(|c| host.conn = Some(c))
+                Connection::connect(cfg, now, local, remote, &mut isn).map(|c| host.conn = Some(c))
             }
             _ => match host.conn.as_mut() {
                 None => Err(conn::Error::ConnectionDoesNotExist),
@@ -286,9 +285,16 @@ impl Target for SynfinTcp {
         self.pump(h);
         let now = self.now(h);
         let host = &mut self.hosts[h.index()];
-        let emitted = host.emitted.drain(..).map(|s| WireSegment::from_codec(&s)).collect();
+        let emitted = host
+            .emitted
+            .drain(..)
+            .map(|s| WireSegment::from_codec(&s))
+            .collect();
         let events = std::mem::take(&mut host.events);
-        let state = host.conn.as_ref().map_or(State::Closed, |c| state(c.state()));
+        let state = host
+            .conn
+            .as_ref()
+            .map_or(State::Closed, |c| state(c.state()));
         let deadline = match (&host.conn, host.quiet_until) {
             (_, Some(q)) => Some(q),
             (Some(c), None) => c.poll_timeout(),

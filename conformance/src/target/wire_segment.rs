@@ -27,7 +27,11 @@ pub struct WireSegment {
 
 impl fmt::Display for WireSegment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} seq={} ack={} len={}>", self.flags, self.seq, self.ack, self.len)
+        write!(
+            f,
+            "<{} seq={} ack={} len={}>",
+            self.flags, self.seq, self.ack, self.len
+        )
     }
 }
 
@@ -52,7 +56,11 @@ impl WireSegment {
         WireSegment {
             flags,
             seq: s.seq.0,
-            ack: if flags.contains(Flags::ACK) { s.ack.0 } else { 0 },
+            ack: if flags.contains(Flags::ACK) {
+                s.ack.0
+            } else {
+                0
+            },
             len: u8::try_from(s.payload.len()).unwrap_or(u8::MAX),
         }
     }

@@ -46,7 +46,11 @@ fn typed<T: DeserializeOwned>(path: &Path, text: &str, format: &str) -> Result<T
     serde_path_to_error::deserialize(v).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { "(top level)" } else { &field };
-        BadInput(format!("{}: field `{field}`: {}", path.display(), e.inner()))
+        BadInput(format!(
+            "{}: field `{field}`: {}",
+            path.display(),
+            e.inner()
+        ))
     })
 }
 
