@@ -233,6 +233,19 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   return ERR_OK;
 }
 
+/* A passive connection not yet accepted (SYN-RECEIVED): the socket API
+ * has no handle on it, but the raw API reaches its pcb. The application
+ * takes it as its connection, and LISTEN is gone (the model's host is one
+ * TCB). */
+static void adopt(struct tcp_pcb *p) {
+  watch(p);
+  app_conn = 1;
+  if (listener) {
+    tcp_close((struct tcp_pcb *)listener);
+    listener = NULL;
+  }
+}
+
 /* ---- the wire ---- */
 
 static err_t nif_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst) {
@@ -564,12 +577,7 @@ static cJSON *call(const char *c) {
       if (e != ERR_OK) call_failed(c, e);
     } else {
       /* CLOSE is "no more to send": the receive side stays open. */
-      if (!app_conn) {
-        /* A passive connection not yet accepted: the raw API still
-         * reaches its pcb, and the application owns it from here. */
-        watch(p);
-        app_conn = 1;
-      }
+      if (!app_conn) adopt(p);
       e = tcp_shutdown(p, 0, 1);
       if (e != ERR_OK) call_failed(c, e);
     }
@@ -579,10 +587,7 @@ static cJSON *call(const char *c) {
       listener = NULL;
       event("closed");
     } else if (p) {
-      if (!app_conn) {
-        watch(p);
-        app_conn = 1;
-      }
+      if (!app_conn) adopt(p);
       aborting = 1;
       last_state = p->state;
       tcp_abort(p);
