@@ -358,7 +358,6 @@ static long run_until_visible(u32_t horizon) {
   while ((u32_t)(now_ms - start) < horizon) {
     u32_t sleep = sys_timeouts_sleeptime();
     if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE) return -1;
-    if (sleep == 0) sleep = 0;
     now_ms += sleep;
     sys_check_timeouts();
     settle();
@@ -692,7 +691,6 @@ static cJSON *observe(cJSON *req) {
   const char *host = str(req, "host");
   if (!host || host[0] != me) return error("observe of a host this adapter does not play");
   settle();
-  struct tcp_pcb *p = conn_pcb();
   enum tcp_state s = host_state();
   int open = s != CLOSED && s != LISTEN;
   long timer = probe_timer();
@@ -725,7 +723,6 @@ static cJSON *observe(cJSON *req) {
   cJSON *ev = cJSON_AddArrayToObject(r, "events");
   for (int i = 0; i < n_events; i++) cJSON_AddItemToArray(ev, cJSON_CreateString(events[i]));
   n_events = 0;
-  (void)p;
   return r;
 }
 
