@@ -284,10 +284,6 @@ static void put32(u8_t *b, u32_t v) { b[0] = v >> 24; b[1] = v >> 16; b[2] = v >
 /* The harness's segment as an IPv4 packet from the peer, into lwIP. */
 static void arrive(const struct seg *s) {
   if (quiet) return; /* RFC 9293 §3.4.3 quiet time after the crash */
-  if (s->flags & 1) {
-    irs = s->seq;
-    have_irs = 1;
-  }
   unsigned tot = 20 + 20 + s->len;
   u8_t b[20 + 20 + 255];
   memset(b, 0, sizeof b);
@@ -328,7 +324,15 @@ static void arrive(const struct seg *s) {
   pbuf_free(tp);
   memcpy(t + 16, &sum, 2);
   pbuf_take(p, b, tot);
+  enum tcp_state before = host_state();
   ip4_input(p, &nif);
+  /* The IRS is the SYN's number, if the SYN opened the connection. */
+  enum tcp_state after = host_state();
+  if ((s->flags & 1) && (before == LISTEN || before == SYN_SENT) && after != before &&
+      after != CLOSED && after != LISTEN) {
+    irs = s->seq;
+    have_irs = 1;
+  }
 }
 
 /* ---- time ---- */
@@ -452,7 +456,7 @@ static cJSON *hello(cJSON *req) {
   cJSON *c = cJSON_AddObjectToObject(r, "capabilities");
   cJSON_AddFalseToObject(c, "plays_both");
   cJSON_AddStringToObject(c, "iss", "settable");
-  cJSON_AddFalseToObject(c, "observes_tcb");
+  cJSON_AddTrueToObject(c, "observes_tcb");
   cJSON_AddStringToObject(c, "clock", "virtual");
   return r;
 }
@@ -720,6 +724,16 @@ static cJSON *observe(cJSON *req) {
   n_emitted = 0;
   cJSON_AddNumberToObject(r, "delivered", open ? (delivered > 255 ? 255 : delivered) : 0);
   cJSON_AddBoolToObject(r, "eof", open && eof);
+  /* The TCB's sequence variables, relative to the ISS and the IRS, as
+   * the trace format has them per state. */
+  struct tcp_pcb *p = conn_pcb();
+  if (p && open) {
+    cJSON *t = cJSON_AddObjectToObject(r, "tcb");
+    if (s != TIME_WAIT) cJSON_AddNumberToObject(t, "snd_una", (s32_t)(p->lastack - conn_iss));
+    cJSON_AddNumberToObject(t, "snd_nxt", (s32_t)(p->snd_nxt - conn_iss));
+    if (s != SYN_SENT && have_irs) cJSON_AddNumberToObject(t, "rcv_nxt", (s32_t)(p->rcv_nxt - irs));
+    if (s != TIME_WAIT) cJSON_AddNumberToObject(t, "retries", p->nrtx);
+  }
   cJSON *ev = cJSON_AddArrayToObject(r, "events");
   for (int i = 0; i < n_events; i++) cJSON_AddItemToArray(ev, cJSON_CreateString(events[i]));
   n_events = 0;

@@ -107,6 +107,15 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         recognise: Some(out_of_order_held),
     },
     Deviation {
+        name: "syn-retries-outlive-the-handshake",
+        what: "when the SYN,ACK that completes an active open acknowledges a SYN that was \
+               retransmitted, the retransmission count is not reset (lwIP resets it only while \
+               data is still outstanding), so the next segment starts with fewer retries; RFC \
+               9293 §3.8.3 counts the retransmissions of one segment",
+        allowance: Allowance::Deviates,
+        recognise: Some(syn_retries_outlive_the_handshake),
+    },
+    Deviation {
         name: "rst-carries-ack-to-syn-sent",
         what: "lwIP's RST for an ABORT carries ACK (RFC 9293 §3.10.5 writes \
                <SEQ=SND.NXT><CTL=RST>); to a peer in SYN-SENT the ACK field decides whether \
@@ -258,6 +267,23 @@ fn out_of_order_held(d: &Difference) -> bool {
     ahead
         && (d.actual.delivered > d.expected.delivered || (d.actual.eof && !d.expected.eof))
         && (d.actual.events.contains(&Event::PeerClosed) || d.actual.events == d.expected.events)
+}
+
+/// Everything as the model has it but a retry count the SYN left behind.
+fn syn_retries_outlive_the_handshake(d: &Difference) -> bool {
+    let (Some(e), Some(a)) = (&d.expected.tcb, &d.actual.tcb) else {
+        return false;
+    };
+    let timed_out_before = d
+        .before
+        .iter()
+        .any(|s| s.input == Input::Timeout { host: d.host });
+    d.arriving_flags() == Flags::SYN | Flags::ACK
+        && d.same_but(|_| {})
+        && timed_out_before
+        && e.retries == Some(0)
+        && a.retries.is_some_and(|r| r > 0)
+        && (e.snd_una, e.snd_nxt, e.rcv_nxt) == (a.snd_una, a.snd_nxt, a.rcv_nxt)
 }
 
 /// An ABORT whose RST carries ACK towards a peer in SYN-SENT.
