@@ -346,3 +346,92 @@ pub fn event(name: &str) -> Event {
         .find(|e| e.name() == name)
         .unwrap_or_else(|| Event::Unexpected(name.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_are_spelt_as_the_book_shows_them() {
+        let arrive = Request::Input {
+            stimulus: WireStimulus::from(&Stimulus::Arrive(
+                HostId::A,
+                WireSegment {
+                    flags: Flags::SYN | Flags::ACK,
+                    seq: 100,
+                    ack: 2147483649,
+                    len: 0,
+                },
+            )),
+        };
+        assert_eq!(
+            serde_json::to_value(&arrive).unwrap(),
+            json!({"op": "input", "stimulus": {"kind": "arrive", "host": "A",
+                   "segment": {"flags": "SYN,ACK", "seq": 100, "ack": 2147483649u32, "len": 0}}})
+        );
+        let call = Request::Input {
+            stimulus: WireStimulus::from(&Stimulus::Call(HostId::B, Call::Listen)),
+        };
+        assert_eq!(
+            serde_json::to_value(&call).unwrap(),
+            json!({"op": "input", "stimulus": {"kind": "call", "host": "B", "call": "listen"}})
+        );
+        let tick = Request::Input {
+            stimulus: WireStimulus::Tick,
+        };
+        assert_eq!(
+            serde_json::to_value(&tick).unwrap(),
+            json!({"op": "input", "stimulus": {"kind": "tick"}})
+        );
+        assert_eq!(
+            serde_json::to_value(Request::SetNextIss {
+                host: HostId::A,
+                iss: 7
+            })
+            .unwrap(),
+            json!({"op": "set_next_iss", "host": "A", "iss": 7})
+        );
+        assert_eq!(serde_json::to_value(WireRole::Both).unwrap(), json!("both"));
+    }
+
+    #[test]
+    fn every_stimulus_survives_the_wire() {
+        let seg = WireSegment {
+            flags: Flags::ACK | Flags::FIN,
+            seq: 1,
+            ack: 2,
+            len: 1,
+        };
+        for s in [
+            Stimulus::Call(HostId::A, Call::Connect),
+            Stimulus::Call(HostId::B, Call::Abort),
+            Stimulus::Arrive(HostId::B, seg),
+            Stimulus::Timeout(HostId::A),
+            Stimulus::Tick,
+            Stimulus::Crash(HostId::B),
+        ] {
+            let line = serde_json::to_string(&WireStimulus::from(&s)).unwrap();
+            let back: WireStimulus = serde_json::from_str(&line).unwrap();
+            assert_eq!(Stimulus::from(&back), s, "{line}");
+        }
+    }
+
+    #[test]
+    fn an_observation_reads_with_defaults_and_strictly() {
+        let o: Observed = serde_json::from_value(json!({"state": "LISTEN"})).unwrap();
+        assert_eq!(
+            (o.state, o.iss, o.timer_ms, o.emitted.len()),
+            (State::Listen, None, None, 0)
+        );
+        // A misspelt field must not pass for "no timer".
+        assert!(
+            serde_json::from_value::<Observed>(json!({"state": "LISTEN", "timer": 3})).is_err()
+        );
+        assert_eq!(event("reset"), Event::Reset);
+        assert_eq!(
+            event("error:send:ERR_CONN"),
+            Event::Unexpected("error:send:ERR_CONN".into())
+        );
+    }
+}
