@@ -200,7 +200,7 @@ fn junit_has_one_testcase_per_replay_and_parses() {
         .collect();
     assert_eq!(unique.len(), cases.len(), "every testcase named apart");
     for c in &cases {
-        assert!(c.classname.starts_with("impl.rfc"), "{c:?}");
+        assert!(c.classname.starts_with("synfin-tcp.rfc"), "{c:?}");
         assert!(c.name.contains("RFC "), "names its RFC clause: {c:?}");
         assert!(c.children.is_empty(), "all pass: {c:?}");
     }
@@ -215,10 +215,10 @@ fn junit_has_one_testcase_per_replay_and_parses() {
     );
     assert!(cases.iter().any(|c| c.name
         == "three-way-handshake — RFC 9293 §3.5 Figure 6 [scenarios-rfc9293, playing A and B]"
-        && c.classname == "impl.rfc9293.scenario"));
+        && c.classname == "synfin-tcp.rfc9293.scenario"));
     assert!(cases
         .iter()
-        .any(|c| c.classname == "impl.rfc9293.transition"
+        .any(|c| c.classname == "synfin-tcp.rfc9293.transition"
             && c.name.starts_with(
                 "SYN-SENT arrive SYN,ACK -> ESTABLISHED emit ACK — RFC 9293 §3.10.7.3"
             )));
@@ -237,7 +237,7 @@ fn summary_has_the_table_and_coverage() {
     assert_eq!(code, 0, "{err}");
     let md = std::fs::read_to_string(dir.path("s.md")).unwrap();
     assert!(
-        md.starts_with("## synfin-conform: `impl` — ✅ pass"),
+        md.starts_with("## synfin-conform: `synfin-tcp` — ✅ pass"),
         "{md}"
     );
     assert!(md.contains("| replays (trace × role) | 10 |"), "{md}");
@@ -275,7 +275,7 @@ fn a_divergence_fails_with_its_step_and_diagram() {
     );
     assert!(c.text.contains("step 4: expected (model)"), "{}", c.text);
     assert!(
-        c.text.contains("observed (impl playing A and B)"),
+        c.text.contains("observed (synfin-tcp playing A and B)"),
         "{}",
         c.text
     );
@@ -566,7 +566,7 @@ fn ended_early_is_skipped_and_a_named_deviation_passes_with_a_note() {
     };
     let plan = Plan::for_target(SynfinTcp::CAPABILITIES, policy);
     let sum = replay::run(&mut SynfinTcp::default(), &suite, &plan);
-    let gate = Gate::new("impl", &suite, &sum, Expectations::default());
+    let gate = Gate::new("synfin-tcp", &suite, &sum, Expectations::default());
     assert_eq!(gate.exit_code(), 0);
     let cases = testcases(&junit(&gate));
     assert_eq!(cases[0].children, ["system-out"]);

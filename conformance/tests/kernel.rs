@@ -240,7 +240,10 @@ fn unknown_target_exits_2_listing_the_valid_ones() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("valid: impl, kernel"), "{err}");
+    assert!(
+        err.contains("valid: impl, smoltcp, kernel, exec:CMD"),
+        "{err}"
+    );
 }
 
 /// Without CAP_NET_ADMIN and CAP_SYS_ADMIN the kernel target exits 2 and

@@ -326,7 +326,7 @@ fn main() -> ExitCode {
             break;
         }
         // Check the clock every 4096 inputs only.
-        if n % 4096 == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+        if n.is_multiple_of(4096) && deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let mut input = valid_packet(&mut rng);

@@ -1,26 +1,39 @@
-//! `synfin-conform replay [--target impl|smoltcp|kernel] [--profile P] [PATH...] [--json] [--all]
-//! [--junit FILE] [--summary FILE] [--expect FILE]`
+//! `synfin-conform replay [--target impl|smoltcp|kernel|exec:CMD] [--profile P] [PATH...]
+//! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE]`
 //!
-//! Targets: `impl` (synfin-tcp, both hosts in memory, strict), `smoltcp`
-//! (smoltcp 0.14's TCP socket playing each host in turn on virtual time,
-//! judged by the `smoltcp` policy), `kernel` (Linux over TUN, Linux only).
+//! Targets (see the book's *Writing a target*):
+//!
+//! - `impl`: synfin-tcp, both hosts in memory, strict;
+//! - `smoltcp`: smoltcp 0.14's TCP socket playing each host in turn on
+//!   virtual time, judged by the `smoltcp` policy;
+//! - `kernel`: Linux over TUN in private network namespaces (Linux only,
+//!   needs root), judged by the `linux` policy;
+//! - `exec:CMD`: an adapter run as `sh -c CMD` speaking `synfin-exec/1` (the
+//!   book's *Any TCP over a pipe*), one child per worker (`--jobs`, at most
+//!   one per core), each request answered within `--exec-timeout` seconds;
+//!   `--policy` names the comparison policy (by default the one the
+//!   adapter's hello names, else `strict`).
 //!
 //! Exit codes: 0 every trace conforms (or stops at a named expectation or an
 //! expected divergence, or ends early with a reason); 1 a divergence, or a
-//! stale expectation; 2 bad usage or input (an unknown option, target or
-//! profile, a malformed trace or one of another format version, named with
-//! its file and field; a malformed expectations file, named with its line;
-//! a path that does not exist), always as one line on stderr.
+//! stale expectation; 2 bad usage or input (an unknown option, target,
+//! policy or profile, a malformed trace or one of another format version,
+//! named with its file and field; a malformed expectations file, named with
+//! its line; a path that does not exist) or an exec adapter that failed
+//! (exited, wrote a malformed line, did not answer in time, reported an
+//! error), always as one line on stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use synfin_conformance::gate::Outputs;
-use synfin_conformance::replay::{self, Plan, Policy};
+use synfin_conformance::replay::{self, Plan, Policy, Summary};
 use synfin_conformance::report;
 use synfin_conformance::target::smoltcp::SMOLTCP;
-use synfin_conformance::target::{Smoltcp, SynfinTcp};
+use synfin_conformance::target::{exec, Smoltcp, SynfinTcp};
 use synfin_conformance::trace::{Profile, Suite};
 
 #[derive(Parser)]
@@ -39,16 +52,25 @@ enum Command {
     /// Replay traces (files or directories; default: the committed suite).
     Replay {
         /// The TCP under test: impl (synfin-tcp, in memory), smoltcp
-        /// (smoltcp's TCP socket, in memory, one host at a time) or kernel
-        /// (Linux, over TUN in private network namespaces; needs root).
-        #[arg(long, default_value = "impl")]
-        target: String,
-        /// kernel target: parallel workers, each in its own namespace.
+        /// (smoltcp's TCP socket, in memory, one host at a time), kernel
+        /// (Linux, over TUN in private network namespaces; needs root), or
+        /// exec:CMD (an adapter run as `sh -c CMD`, speaking synfin-exec/1).
+        #[arg(long, default_value = "impl", value_parser = TargetArg::from_str)]
+        target: TargetArg,
+        /// kernel target: parallel workers, each in its own namespace; exec
+        /// target: adapter processes (at most one per core).
         #[arg(long, default_value_t = 16)]
         jobs: usize,
-        /// Replay only traces of this profile: rfc9293 or rfc793.
+        /// exec target: seconds an adapter may take to answer one request.
+        #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+        exec_timeout: f64,
+        /// exec target: the comparison policy (strict, lwip); default: the
+        /// one the adapter's hello names, else strict.
         #[arg(long)]
-        profile: Option<String>,
+        policy: Option<String>,
+        /// Replay only traces of this profile: rfc9293 or rfc793.
+        #[arg(long, value_parser = profile_arg)]
+        profile: Option<Profile>,
         /// Trace files or directories.
         paths: Vec<PathBuf>,
         /// Print one JSON object.
@@ -72,12 +94,49 @@ enum Command {
     },
 }
 
+/// The TCP under test, as `--target` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TargetArg {
+    Impl,
+    Smoltcp,
+    Kernel,
+    Exec(String),
+}
+
 /// The targets this build knows.
 const TARGETS: &str = if cfg!(target_os = "linux") {
-    "impl, smoltcp, kernel"
+    "impl, smoltcp, kernel, exec:CMD"
 } else {
-    "impl, smoltcp (kernel: Linux only)"
+    "impl, smoltcp, exec:CMD (kernel: Linux only)"
 };
+
+impl FromStr for TargetArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<TargetArg, String> {
+        match s {
+            "impl" => Ok(TargetArg::Impl),
+            "smoltcp" => Ok(TargetArg::Smoltcp),
+            "kernel" if cfg!(target_os = "linux") => Ok(TargetArg::Kernel),
+            _ => match s.strip_prefix("exec:") {
+                Some("") => Err("exec:CMD needs a command".to_string()),
+                Some(cmd) => Ok(TargetArg::Exec(cmd.to_string())),
+                None => Err(format!("unknown target `{s}`; valid: {TARGETS}")),
+            },
+        }
+    }
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+fn profile_arg(s: &str) -> Result<Profile, String> {
+    Profile::from_name(s).ok_or_else(|| format!("unknown profile `{s}`; valid: rfc9293, rfc793"))
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -88,7 +147,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("synfin-conform: {} (see --help)", gate_cli::one_line(&e));
+            eprintln!("synfin-conform: {} (see --help)", one_line(&e));
             return ExitCode::from(2);
         }
     };
@@ -99,29 +158,22 @@ fn main() -> ExitCode {
         json,
         all,
         jobs,
+        exec_timeout,
+        policy,
         junit,
         summary,
         expect,
     } = cli.command;
-    let kernel = target == "kernel" && cfg!(target_os = "linux");
-    if !(kernel || matches!(target.as_str(), "impl" | "smoltcp")) {
-        eprintln!("synfin-conform: unknown target `{target}`; valid: {TARGETS}");
-        return ExitCode::from(2);
-    }
-    let profile = match profile.as_deref().map(|p| (p, Profile::from_name(p))) {
-        None => None,
-        Some((_, Some(p))) => Some(p),
-        Some((p, None)) => {
-            eprintln!("synfin-conform: unknown profile `{p}`; valid: rfc9293, rfc793");
-            return ExitCode::from(2);
-        }
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("synfin-conform: {e}");
+        ExitCode::from(2)
     };
+    if policy.is_some() && !matches!(target, TargetArg::Exec(_)) {
+        return fail(&"--policy is for --target exec:CMD");
+    }
     let outputs = match Outputs::new(junit, summary, expect) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("synfin-conform: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e),
     };
     if paths.is_empty() {
         paths.push(PathBuf::from(concat!(
@@ -132,81 +184,113 @@ fn main() -> ExitCode {
     let start = std::time::Instant::now();
     let suite = match Suite::load(&paths) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("synfin-conform: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e),
     };
     if suite.traces_of(profile).next().is_none() {
         let of = profile.map_or(String::new(), |p| format!(" of profile {p}"));
-        eprintln!(
-            "synfin-conform: no traces{of} found in {}",
-            gate_cli::paths(&paths)
-        );
-        return ExitCode::from(2);
+        return fail(&format!("no traces{of} found in {}", list(&paths)));
     }
     let load = start.elapsed();
-    #[cfg(target_os = "linux")]
-    if target == "kernel" {
-        let opts = synfin_conformance::kernel::Options {
-            jobs,
-            ..Default::default()
-        };
-        return synfin_conformance::kernel::report::run(
-            &suite, profile, &opts, json, all, load, &outputs,
-        );
-    }
-    let _ = jobs;
-    let (name, sum) = if target == "smoltcp" {
-        let mut t = Smoltcp::default();
-        let mut plan = Plan::for_target(Smoltcp::CAPABILITIES, SMOLTCP);
-        plan.profile = profile;
-        ("smoltcp", replay::run(&mut t, &suite, &plan))
-    } else {
-        let mut t = SynfinTcp::default();
-        let mut plan = Plan::for_target(SynfinTcp::CAPABILITIES, Policy::STRICT);
-        plan.profile = profile;
-        ("synfin-tcp", replay::run(&mut t, &suite, &plan))
+    let (name, sum, adapter) = match target {
+        #[cfg(target_os = "linux")]
+        TargetArg::Kernel => {
+            let opts = synfin_conformance::kernel::Options {
+                jobs,
+                ..Default::default()
+            };
+            return synfin_conformance::kernel::report::run(
+                &suite, profile, &opts, json, all, load, &outputs,
+            );
+        }
+        #[cfg(not(target_os = "linux"))]
+        TargetArg::Kernel => unreachable!("refused when parsed"),
+        TargetArg::Impl => {
+            let caps = SynfinTcp::CAPABILITIES;
+            let sum = in_memory(
+                &mut SynfinTcp::default(),
+                caps,
+                Policy::STRICT,
+                &suite,
+                profile,
+            );
+            ("synfin-tcp".to_string(), sum, None)
+        }
+        TargetArg::Smoltcp => {
+            let caps = Smoltcp::CAPABILITIES;
+            let sum = in_memory(&mut Smoltcp::default(), caps, SMOLTCP, &suite, profile);
+            ("smoltcp".to_string(), sum, None)
+        }
+        TargetArg::Exec(command) => {
+            let opts = exec::Options {
+                command,
+                timeout: Duration::from_secs_f64(exec_timeout),
+                jobs: jobs.min(std::thread::available_parallelism().map_or(1, |n| n.get())),
+                profile,
+                policy,
+            };
+            match exec::replay_suite(&suite, &opts) {
+                Ok(run) => (
+                    format!("exec:{}", run.hello.name),
+                    run.summary,
+                    Some(run.hello),
+                ),
+                Err(e) => return fail(&e),
+            }
+        }
     };
     if json {
-        let v = report::json(name, &sum, load.as_secs_f64());
+        let v = report::json(&name, &sum, load.as_secs_f64());
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        print!("{}", report::text(name, &sum, all));
+        print!("{}", report::text(&name, &sum, all));
+        if let Some(h) = adapter {
+            println!(
+                "adapter: {} {} (policy {})",
+                h.name,
+                h.version.as_deref().unwrap_or("(no version)"),
+                sum.policy.name
+            );
+        }
         println!("loading the traces: {:.2} s", load.as_secs_f64());
     }
-    match outputs.finish(&target, &suite, &sum, json) {
+    match outputs.finish(&name, &suite, &sum, json) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("synfin-conform: {e}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(&e),
     }
 }
 
-/// Error lines for the gate's one-line rule.
-mod gate_cli {
-    use std::path::PathBuf;
+/// Replays `suite` (only `profile`'s traces, if given) on one in-memory
+/// target, on this thread.
+fn in_memory(
+    target: &mut dyn synfin_conformance::target::Target,
+    caps: synfin_conformance::target::Capabilities,
+    policy: Policy,
+    suite: &Suite,
+    profile: Option<Profile>,
+) -> Summary {
+    let mut plan = Plan::for_target(caps, policy);
+    plan.profile = profile;
+    replay::run(target, suite, &plan)
+}
 
-    /// A clap error as one line: its first, without the `error: ` prefix.
-    pub fn one_line(e: &clap::Error) -> String {
-        if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            return "a command is required: replay".to_string();
-        }
-        let text = e.render().to_string();
-        let line = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("bad usage");
-        line.strip_prefix("error: ").unwrap_or(line).to_string()
+/// A clap error as one line: its first, without the `error: ` prefix.
+fn one_line(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command is required: replay".to_string();
     }
+    let text = e.render().to_string();
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("bad usage");
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
 
-    /// The paths, comma-separated.
-    pub fn paths(p: &[PathBuf]) -> String {
-        p.iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+/// The paths, comma-separated.
+fn list(p: &[PathBuf]) -> String {
+    p.iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -21,11 +21,13 @@
 //! - [`SynfinTcp`]: synfin-tcp as an in-memory pair, the reference target;
 //! - [`Smoltcp`]: smoltcp's TCP socket playing one host on virtual time,
 //!   with its own comparison policy ([`smoltcp::SMOLTCP`]).
+//! - [`exec`]: any TCP in any language behind a pipe (`synfin-exec/1`).
 //!
 //! The book's chapter *Writing a target* (`docs/src/conformance/targets.md`)
 //! says the same for an implementer of another stack.
 
 mod capabilities;
+pub mod exec;
 mod report;
 mod role;
 pub mod smoltcp;
