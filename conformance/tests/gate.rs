@@ -387,6 +387,31 @@ fn a_stale_expectation_fails_the_run() {
     assert!(out.contains("one.toml:3: stale expectation"), "{out}");
 }
 
+/// An entry naming a trace that is not among the loaded ones is a mistake
+/// in the file, not a stale expectation: exit 2 before any replay.
+#[test]
+fn an_expectation_naming_no_loaded_trace_exits_2() {
+    let dir = Temp::new("no-such-trace");
+    let text = format!(
+        "{ACCEPT}\n[[expected]]\ntrace = \"scenarios-rfc9293/no-such-scenario.json\"\nstep = 2\nreason = \"typo\"\nlink = \"issue 9\"\n"
+    );
+    std::fs::write(dir.path("expect.toml"), &text).unwrap();
+    let (code, out, err) = conform(&[
+        "replay",
+        &format!("{TRACES}/scenarios-rfc9293"),
+        "--expect",
+        &dir.s("expect.toml"),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "nothing replayed: {out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("{}:11: no trace", dir.s("expect.toml")))
+            && err.contains("no-such-scenario"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_malformed_expectations_file_exits_2_naming_its_line() {
     let dir = Temp::new("malformed");

@@ -190,6 +190,9 @@ fn main() -> ExitCode {
         let of = profile.map_or(String::new(), |p| format!(" of profile {p}"));
         return fail(&format!("no traces{of} found in {}", list(&paths)));
     }
+    if let Err(e) = outputs.check_traces(&suite) {
+        return fail(&e);
+    }
     let load = start.elapsed();
     let (name, sum, adapter) = match target {
         #[cfg(target_os = "linux")]

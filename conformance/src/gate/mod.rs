@@ -334,6 +334,29 @@ impl Outputs {
         })
     }
 
+    /// Checks that every expectation names a trace among those loaded:
+    /// one that names no trace at all is a mistake in the file (a typo, a
+    /// trace that was renamed or removed), not a stale expectation, and is
+    /// refused before anything is replayed, as `file:line: ...`.
+    pub fn check_traces(&self, suite: &Suite) -> Result<(), String> {
+        let e = &self.expectations;
+        for x in &e.entries {
+            let found = suite.traces.iter().any(|(f, t)| {
+                let s = subject(f, t);
+                let scenario = (s.kind == Kind::Scenario).then_some(s.name.as_str());
+                x.matches_trace(f, scenario)
+            });
+            if !found {
+                return Err(format!(
+                    "{}: no trace `{}` among the traces loaded",
+                    x.place(&e.file),
+                    x.trace
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Judges `sum` (replays of `suite` against `target`), writes the files
     /// asked for and returns the exit status (0 or 1), or the one-line
     /// error of a file that could not be written. The expected divergences
