@@ -82,17 +82,18 @@ def main(args):
     targets = [load(a) for a in args]
     cache = {}
     out = []
-    out.append("| target | policy | replays | agreed | named deviations | ended early | "
-               "diverged | transitions taken |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| target | policy | replays | steps | agreed | named deviations | ended early | "
+               "diverged | transitions taken | replay s | steps/s |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, d in targets:
         v = d["verdicts"]
         dev = sum(n for k, n in v.items() if k.startswith("deviation: "))
         early = sum(n for k, n in v.items() if k.startswith("ended-early: "))
         c = d["coverage"]
-        out.append(f"| {name} | {d['policy']} | {d['replays']:,} | {v.get('agreed', 0):,} | "
-                   f"{dev:,} | {early:,} | {v.get('diverged', 0):,} | "
-                   f"{c['taken']}/{c['reachable']} |")
+        out.append(f"| {name} | {d['policy']} | {d['replays']:,} | {d['steps']:,} | "
+                   f"{v.get('agreed', 0):,} | {dev:,} | {early:,} | {v.get('diverged', 0):,} | "
+                   f"{c['taken']}/{c['reachable']} | {d['replay_seconds']:.2f} | "
+                   f"{d['steps_per_second']:,.0f} |")
 
     out.append("")
     out.append("### Per scenario")

@@ -37,6 +37,7 @@ run() { # NAME TARGET
   fi
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 run synfin-tcp impl
 if "$conform" replay --help | grep -q smoltcp; then
   run smoltcp smoltcp
@@ -55,7 +56,10 @@ run Linux kernel
   echo "<!-- written by scripts/conformance-matrix.sh; do not edit -->"
   echo
   echo "Replayed $(date -u +%Y-%m-%d) at commit \`$(git rev-parse --short HEAD)\`, on $(nproc) cores,"
-  echo "over the committed suite (\`conformance/traces/\`, both profiles)."
+  echo "over the committed suite (\`conformance/traces/\`, both profiles); load average"
+  echo "$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after. The in-memory targets replay"
+  echo "each trace at three ISN bases (synfin-tcp with both hosts at once, the others one host at a"
+  echo "time); Linux at one base per trace, and its steps/s counts the real time its timers take."
   for l in "${left_out[@]}"; do
     echo "Not run here: $l."
   done
