@@ -262,6 +262,11 @@ fn a_divergence_fails_with_its_step_and_diagram() {
         &dir.s("s.md"),
     ]);
     assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("first divergence, drawn (playing A and B):")
+            && out.contains("observed (synfin-tcp playing A and B)"),
+        "the text report draws it too: {out}"
+    );
     let cases = testcases(&std::fs::read_to_string(dir.path("j.xml")).unwrap());
     assert_eq!(cases.len(), 1);
     let c = &cases[0];

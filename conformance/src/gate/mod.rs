@@ -222,10 +222,16 @@ impl<'a> Gate<'a> {
         )
     }
 
-    /// Lines for the text report: expected divergences and stale
-    /// expectations (nothing without an expectations file).
+    /// Lines for the text report: the first unexpected divergence drawn
+    /// as a diagram, the expected divergences and the stale expectations.
     pub fn text(&self) -> String {
         let mut s = String::new();
+        if let Some((o, _, _)) = self.first_divergence().filter(|(_, _, j)| j.fails()) {
+            let d = self.diagram(o);
+            if !d.is_empty() {
+                s += &format!("first divergence, drawn (playing {}):\n\n{d}\n\n", o.role);
+            }
+        }
         for (o, _, j) in self.replays() {
             if let Judgement::Expected(i) = j {
                 s += &format!(
