@@ -92,7 +92,7 @@ enum Command {
         /// longer happens fails the run as stale.
         #[arg(long, value_name = "FILE")]
         expect: Option<PathBuf>,
-        /// Write DIR/<trace-stem>-<role>.pcapng for each replay that did not
+        /// Write `DIR/<trace-stem>-<role>.pcapng` for each replay that did not
         /// agree: the expected and the observed stream as two interfaces of
         /// a Wireshark capture, each packet commented with its step and
         /// transition, the stop marked DIVERGENCE (or DEVIATION) at step N.
