@@ -10,6 +10,8 @@
 //! - [`report`]: a summary as `synfin-conform` prints it;
 //! - [`gate`]: the CI gate: JUnit XML, a Markdown job summary, and an
 //!   expectations file of accepted divergences;
+//! - [`pcap`]: a replay as a pcapng capture, expected and observed
+//!   streams side by side, for Wireshark;
 //! - [`oracle`]: the model's transition key, computed from an
 //!   implementation step (the refinement oracle's abstraction);
 //! - `kernel` (Linux only): the Linux kernel as a target.
@@ -20,6 +22,7 @@ pub mod gate;
 #[cfg(target_os = "linux")]
 pub mod kernel;
 pub mod oracle;
+pub mod pcap;
 pub mod replay;
 pub mod report;
 pub mod target;

@@ -1,5 +1,6 @@
 //! `synfin-conform replay [--target impl|smoltcp|kernel|exec:CMD] [--profile P] [PATH...]
-//! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE]`
+//! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE] [--pcap DIR
+//! [--pcap-all]]`
 //!
 //! Targets (see the book's *Writing a target*):
 //!
@@ -91,6 +92,16 @@ enum Command {
         /// longer happens fails the run as stale.
         #[arg(long, value_name = "FILE")]
         expect: Option<PathBuf>,
+        /// Write `DIR/<trace-stem>-<role>.pcapng` for each replay that did not
+        /// agree: the expected and the observed stream as two interfaces of
+        /// a Wireshark capture, each packet commented with its step and
+        /// transition, the stop marked DIVERGENCE (or DEVIATION) at step N.
+        /// DIR is created if missing.
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
+        /// With --pcap: a capture of every replay, agreed ones too.
+        #[arg(long)]
+        pcap_all: bool,
     },
 }
 
@@ -163,6 +174,8 @@ fn main() -> ExitCode {
         junit,
         summary,
         expect,
+        pcap,
+        pcap_all,
     } = cli.command;
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("synfin-conform: {e}");
@@ -171,10 +184,11 @@ fn main() -> ExitCode {
     if policy.is_some() && !matches!(target, TargetArg::Exec(_)) {
         return fail(&"--policy is for --target exec:CMD");
     }
-    let outputs = match Outputs::new(junit, summary, expect) {
-        Ok(o) => o,
-        Err(e) => return fail(&e),
-    };
+    let outputs =
+        match Outputs::new(junit, summary, expect).and_then(|o| o.with_pcap(pcap, pcap_all)) {
+            Ok(o) => o,
+            Err(e) => return fail(&e),
+        };
     if paths.is_empty() {
         paths.push(PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -292,8 +292,8 @@ fn deviation_note(summary: &Summary, o: &Outcome, name: &str) -> String {
 }
 
 /// What `synfin-conform replay` was asked to write and judge against:
-/// `--junit`, `--summary` and `--expect`, checked before anything is
-/// replayed.
+/// `--junit`, `--summary`, `--expect` and `--pcap`, checked before
+/// anything is replayed.
 #[derive(Clone, Debug, Default)]
 pub struct Outputs {
     /// Where to write the JUnit XML.
@@ -302,6 +302,12 @@ pub struct Outputs {
     pub summary: Option<PathBuf>,
     /// The accepted divergences (none without `--expect`).
     pub expectations: Expectations,
+    /// Where to write a pcapng capture of each replay that did not agree
+    /// (see [`crate::pcap`]).
+    pub pcap: Option<PathBuf>,
+    /// With `pcap`: a capture of every replay that did not end early,
+    /// agreed ones too.
+    pub pcap_all: bool,
 }
 
 impl Outputs {
@@ -337,7 +343,33 @@ impl Outputs {
             junit,
             summary,
             expectations,
+            pcap: None,
+            pcap_all: false,
         })
+    }
+
+    /// Captures go to `dir` (`--pcap`), for every replay with `all`
+    /// (`--pcap-all`): the directory is created if it does not exist; one
+    /// that is a file or cannot be created is refused in one line.
+    pub fn with_pcap(mut self, dir: Option<PathBuf>, all: bool) -> Result<Outputs, String> {
+        let Some(dir) = dir else {
+            return if all {
+                Err("--pcap-all needs --pcap DIR".to_string())
+            } else {
+                Ok(self)
+            };
+        };
+        if dir.as_os_str().is_empty() {
+            return Err("--pcap: the directory name is empty".to_string());
+        }
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!("--pcap {}: not a directory", dir.display()));
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("--pcap {}: cannot create it: {e}", dir.display()))?;
+        self.pcap = Some(dir);
+        self.pcap_all = all;
+        Ok(self)
     }
 
     /// Checks that every expectation names a trace among those loaded:
@@ -388,6 +420,22 @@ impl Outputs {
         };
         write(&self.junit, &|| junit(&gate))?;
         write(&self.summary, &|| markdown(&gate))?;
+        if let Some(dir) = &self.pcap {
+            let trace_of = |f: &Path| suite.traces.iter().find(|(p, _)| p == f).map(|(_, t)| t);
+            let files =
+                crate::pcap::write_all(dir, target, &sum.outcomes, self.pcap_all, trace_of)?;
+            let line = format!(
+                "pcapng: {} capture{} in {}\n",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                dir.display()
+            );
+            if json {
+                eprint!("{line}");
+            } else {
+                print!("{line}");
+            }
+        }
         Ok(gate.exit_code())
     }
 }

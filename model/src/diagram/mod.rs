@@ -12,10 +12,12 @@
 //!
 //! Four renderings: [`text`] (at most [`text::WIDTH`] columns), [`svg`]
 //! (also the Explorer's diagram), [`mermaid`] (`sequenceDiagram`) and
-//! [`json`].
+//! [`json`]; and a capture, [`pcapng`] (binary, for Wireshark: see
+//! [`render_pcapng`]).
 
 pub mod json;
 pub mod mermaid;
+pub mod pcapng;
 pub mod svg;
 pub mod text;
 
@@ -163,6 +165,20 @@ pub fn render_marked(
         Format::Mermaid => mermaid::render(&trace),
         Format::Json => serde_json::to_string_pretty(&json::render(&trace)).expect("json") + "\n",
     }
+}
+
+/// `path` as a pcapng capture (see [`pcapng`]): one IPv4/TCP packet per
+/// segment sent, each commented with its step and transition; `violation`
+/// (step, property name) is named in the comments of that step's packets
+/// and in the section's comment, which starts with `about`.
+pub fn render_pcapng(
+    path: &[(Sys, Option<Action>)],
+    violation: Option<(usize, &'static str)>,
+    about: &str,
+) -> Vec<u8> {
+    let mut trace = Trace::new(path);
+    trace.violation = violation;
+    pcapng::render(&trace, about)
 }
 
 fn take(flight: &mut Vec<Tracked>, seg: &Seg) -> Option<Tracked> {

@@ -1,6 +1,10 @@
 //! `synfin show` and `synfin explain`: search for a path, then draw it.
 
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 
 use synfin_model::diagram::{self, text, Format};
 use synfin_model::properties::{self, Expectation};
@@ -28,19 +32,26 @@ Examples:
   synfin show simultaneous-open --textbook          RFC 9293 Figure 7
   synfin show four-way-teardown --format svg > teardown.svg
   synfin show half-close --preset quick --format mermaid
+  synfin show three-way-handshake --format pcapng --out handshake.pcapng
 
 Exit status: 0 drawn, 1 no reachable state shows the scenario in this world,
-2 bad usage.")]
+2 bad usage (or --format pcapng to a terminal without --out), or an
+unwritable --out.")]
 pub struct ShowArgs {
     #[arg(value_parser = diagram::scenario, help = one_of("scenario", &scenarios()))]
     scenario: &'static str,
     #[arg(long, help = textbook_short("scenario"), long_help = textbook_help("scenario"))]
     textbook: bool,
     /// Output: text (a diagram of at most 96 columns), svg (a picture),
-    /// mermaid (a sequenceDiagram for Markdown) or json (every step with
-    /// both hosts and the segments in flight).
-    #[arg(long, default_value = "text", value_parser = parse::<Format>)]
-    format: Format,
+    /// mermaid (a sequenceDiagram for Markdown), json (every step with
+    /// both hosts and the segments in flight) or pcapng (a capture for
+    /// Wireshark: an IPv4/TCP packet per segment sent, commented with its
+    /// step and transition; binary, so it needs --out or a redirect).
+    #[arg(long, default_value = "text", value_parser = parse::<Output>)]
+    format: Output,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// World size: quick, default or deep (`synfin list` describes each).
     #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
     preset: Preset,
@@ -63,17 +74,24 @@ Examples:
   synfin explain two-way-handshake
   synfin explain no-time-wait --textbook            the last ACK lost, as textbooks tell it
   synfin explain fixed-isn --format svg > fixed-isn.svg
+  synfin explain no-time-wait --format pcapng --out no-time-wait.pcapng
 
-Exit status: 0 drawn, 1 the variant breaks nothing in this world, 2 bad usage.")]
+Exit status: 0 drawn, 1 the variant breaks nothing in this world, 2 bad usage
+(or --format pcapng to a terminal without --out), or an unwritable --out.")]
 pub struct ExplainArgs {
     #[arg(value_parser = parse::<Variant>, help = one_of("variant", &Variant::ALL.iter().map(|v| v.name()).collect::<Vec<_>>()))]
     variant: Variant,
     #[arg(long, help = textbook_short("variant"), long_help = textbook_help("variant"))]
     textbook: bool,
     /// Output: text (the diagram with the property broken and the standard
-    /// design's answer), svg, mermaid or json (the diagram alone).
-    #[arg(long, default_value = "text", value_parser = parse::<Format>)]
-    format: Format,
+    /// design's answer), svg, mermaid or json (the diagram alone), or
+    /// pcapng (a capture for Wireshark, the violation named in the comments
+    /// of the last step's packets; binary, so it needs --out or a redirect).
+    #[arg(long, default_value = "text", value_parser = parse::<Output>)]
+    format: Output,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// World size: quick, default or deep (`synfin list` describes each).
     #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
     preset: Preset,
@@ -82,6 +100,79 @@ pub struct ExplainArgs {
     profile: Profile,
     #[command(flatten)]
     budgets: Budgets,
+}
+
+/// What `--format` names: one of the diagrams, or the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A diagram in one of the model's formats.
+    Diagram(Format),
+    /// A pcapng capture (binary).
+    Pcapng,
+}
+
+impl Output {
+    /// The diagram format, if it is one.
+    fn diagram(self) -> Option<Format> {
+        match self {
+            Output::Diagram(f) => Some(f),
+            Output::Pcapng => None,
+        }
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::Diagram(d) => d.fmt(f),
+            Output::Pcapng => f.write_str("pcapng"),
+        }
+    }
+}
+
+impl FromStr for Output {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Output, String> {
+        if s == "pcapng" {
+            return Ok(Output::Pcapng);
+        }
+        s.parse::<Format>().map(Output::Diagram).map_err(|_| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format `{s}`; valid: {}, pcapng", names.join(", "))
+        })
+    }
+}
+
+/// Refuse binary output to a terminal: `--format pcapng` needs `--out` or
+/// a redirect. Checked before the search, which may take a while.
+fn refuse_terminal(command: &str, format: Output, out: &Option<PathBuf>) -> Result<(), ExitCode> {
+    if format == Output::Pcapng && out.is_none() && std::io::stdout().is_terminal() {
+        return Err(usage(
+            command,
+            "--format pcapng writes a binary capture: give --out FILE or redirect standard output",
+        ));
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `out`, or to standard output.
+fn emit(command: &str, bytes: &[u8], out: &Option<PathBuf>) -> ExitCode {
+    let written = match out {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| format!("cannot write standard output: {e}"))
+        }
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage(command, &e),
+    }
 }
 
 /// "The scenario: a, b or c."
@@ -156,6 +247,9 @@ fn shape(command: &str, kind: &str, name: &str) -> Result<&'static Shape, ExitCo
 
 /// Run `synfin show`.
 pub fn show(args: ShowArgs) -> ExitCode {
+    if let Err(code) = refuse_terminal("show", args.format, &args.out) {
+        return code;
+    }
     let mut cfg = Config::new(args.preset, args.profile, None);
     args.budgets.apply(&mut cfg);
     let name = args.scenario;
@@ -177,15 +271,33 @@ pub fn show(args: ShowArgs) -> ExitCode {
         eprintln!("{name}: {what} under preset {}", cfg.preset);
         return ExitCode::from(1);
     };
-    print!("{}", diagram::render(&path, args.format));
-    if let (Some(shape), Format::Text) = (shape, args.format) {
-        print!("{}", legend(&cfg, shape, &path));
-    }
-    ExitCode::SUCCESS
+    let bytes = match args.format.diagram() {
+        Some(format) => {
+            let mut out = diagram::render(&path, format);
+            if let (Some(shape), Format::Text) = (shape, format) {
+                out += &legend(&cfg, shape, &path);
+            }
+            out.into_bytes()
+        }
+        None => {
+            let how = shape.map_or("its shortest example".to_string(), |s| {
+                format!("the shape of {}", s.figure)
+            });
+            let about = format!(
+                "synfin show {name}: {how}, preset {}, profile {}",
+                cfg.preset, cfg.profile
+            );
+            diagram::render_pcapng(&path, None, &about)
+        }
+    };
+    emit("show", &bytes, &args.out)
 }
 
 /// Run `synfin explain`.
 pub fn explain(args: ExplainArgs) -> ExitCode {
+    if let Err(code) = refuse_terminal("explain", args.format, &args.out) {
+        return code;
+    }
     let v = args.variant;
     let mut cfg = Config::new(args.preset, args.profile, Some(v));
     args.budgets.apply(&mut cfg);
@@ -222,14 +334,24 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
         );
         return ExitCode::from(1);
     };
-    print!(
-        "{}",
-        diagram::explain(v, cfg.profile, &path, &how, args.format)
-    );
-    if let (Some(shape), Format::Text) = (shape, args.format) {
-        print!("{}", legend(&cfg, shape, &path));
-    }
-    ExitCode::SUCCESS
+    let bytes = match args.format.diagram() {
+        Some(format) => {
+            let mut out = diagram::explain(v, cfg.profile, &path, &how, format);
+            if let (Some(shape), Format::Text) = (shape, format) {
+                out += &legend(&cfg, shape, &path);
+            }
+            out.into_bytes()
+        }
+        None => {
+            let about = format!(
+                "synfin explain {v}: {}; {how}, profile {}",
+                v.about(),
+                cfg.profile
+            );
+            diagram::render_pcapng(&path, Some((path.len() - 1, prop)), &about)
+        }
+    };
+    emit("explain", &bytes, &args.out)
 }
 
 /// Under a textbook-shaped diagram: the figure, the budgets it needs
