@@ -38,12 +38,7 @@ pub fn text(target: &str, sum: &Summary, all: bool) -> String {
         let mut line = format!("  {n:>5}  {v}");
         if let Verdict::Deviation(name) = o.verdict {
             if let Some(d) = sum.policy.expectation(name) {
-                let kind = if d.ruling.allowed() {
-                    "the RFC allows it"
-                } else {
-                    "deviates from the RFC"
-                };
-                let _ = write!(line, " ({kind}: {})", d.ruling);
+                let _ = write!(line, " ({})", d.ruling.described());
             }
         }
         if o.verdict != Verdict::Agreed {

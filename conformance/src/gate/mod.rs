@@ -277,14 +277,7 @@ fn absorbed_note(summary: &Summary, o: &Outcome) -> String {
 
 fn deviation_note(summary: &Summary, o: &Outcome, name: &str) -> String {
     let what = summary.policy.expectation(name);
-    let judged = what.map_or("not in the policy".to_string(), |d| {
-        let kind = if d.ruling.allowed() {
-            "the RFC allows it"
-        } else {
-            "deviates from the RFC"
-        };
-        format!("{kind}: {}", d.ruling)
-    });
+    let judged = what.map_or("not in the policy".to_string(), |d| d.ruling.described());
     format!(
         "named deviation `{name}` of the {} policy at step {} ({judged}){}",
         summary.policy.name,

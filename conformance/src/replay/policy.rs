@@ -128,6 +128,17 @@ impl Ruling {
         )
     }
 
+    /// How reports put it beside a deviation's name: `against the RFC:
+    /// breaks MUST-20`, `against the RFC: deviates §3.10.4`, `the RFC
+    /// allows it: follows MUST-19`, `the RFC allows both`.
+    pub fn described(&self) -> String {
+        match self {
+            Ruling::RfcAllows => "the RFC allows both".to_string(),
+            r if r.allowed() => format!("the RFC allows it: {r}"),
+            r => format!("against the RFC: {r}"),
+        }
+    }
+
     /// The numbered requirement of RFC 9293 the ruling cites, in the RFC's
     /// spelling (`MUST-20`, `SHLD-31`, `MAY-2`), if it cites one.
     pub fn requirement(&self) -> Option<String> {
@@ -334,6 +345,15 @@ mod tests {
             "deviates RFC 6298 §5"
         );
         assert_eq!(Ruling::RfcAllows.to_string(), "RFC allows");
+        assert_eq!(
+            Ruling::BreaksMust(20).described(),
+            "against the RFC: breaks MUST-20"
+        );
+        assert_eq!(
+            Ruling::FollowsMust(19).described(),
+            "the RFC allows it: follows MUST-19"
+        );
+        assert_eq!(Ruling::RfcAllows.described(), "the RFC allows both");
         assert!(!well_formed_requirement("MUST-"));
         assert!(!well_formed_requirement("SHOULD-7x"));
         assert!(well_formed_requirement("SHLD-7"));
