@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::replay::{Allowance, Bases, Outcome, Summary, Verdict, ISN_BASES};
+use crate::replay::{Bases, Outcome, Summary, Verdict, ISN_BASES};
 use crate::target::Role;
 
 /// Untaken transitions are listed one per line up to this many; beyond,
@@ -37,15 +37,9 @@ pub fn text(target: &str, sum: &Summary, all: bool) -> String {
         let o = first[&v];
         let mut line = format!("  {n:>5}  {v}");
         if let Verdict::Deviation(name) = o.verdict {
-            let allows = sum
-                .policy
-                .expectation(name)
-                .is_some_and(|d| d.allowance == Allowance::RfcAllows);
-            line += if allows {
-                " (RFC allows both)"
-            } else {
-                " (deviates from the RFC)"
-            };
+            if let Some(d) = sum.policy.expectation(name) {
+                let _ = write!(line, " ({})", d.ruling.described());
+            }
         }
         if o.verdict != Verdict::Agreed {
             let _ = write!(
@@ -182,7 +176,9 @@ pub fn json(target: &str, sum: &Summary, load_seconds: f64) -> serde_json::Value
         },
         "expectations": sum.policy.expectations.iter().map(|d| serde_json::json!({
             "class": d.name, "what": d.what,
-            "rfc_allows": d.allowance == Allowance::RfcAllows,
+            "rfc_allows": d.ruling.allowed(),
+            "ruling": d.ruling.to_string(),
+            "requirement": d.ruling.requirement(),
         })).collect::<Vec<_>>(),
         "seconds": load_seconds + sum.seconds,
         "replay_seconds": sum.seconds,

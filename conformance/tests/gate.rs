@@ -12,7 +12,7 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
 use synfin_conformance::gate::{junit, markdown, Expectations, Gate, SCENARIOS};
-use synfin_conformance::replay::{self, Allowance, Deviation, Difference, Plan, Policy};
+use synfin_conformance::replay::{self, Deviation, Difference, Plan, Policy, Ruling};
 use synfin_conformance::target::{
     Capabilities, Report, Role, Stimulus, SynfinTcp, Target, Unsupported,
 };
@@ -555,7 +555,7 @@ fn everything(_: &Difference) -> bool {
 static NAMED: [Deviation; 1] = [Deviation {
     name: "test-deviation",
     what: "whatever differs",
-    allowance: Allowance::RfcAllows,
+    ruling: Ruling::RfcAllows,
     recognise: Some(everything),
 }];
 
@@ -609,7 +609,7 @@ fn ended_early_is_skipped_and_a_named_deviation_passes_with_a_note() {
     );
     let md = markdown(&gate);
     assert!(
-        md.contains("| `test-deviation` | 1 | allows both | whatever differs |"),
+        md.contains("| `test-deviation` | 1 | RFC allows | whatever differs |"),
         "{md}"
     );
     assert!(md.contains("| deviation: test-deviation | 1 |"), "{md}");

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use synfin_conformance::kernel::syn::{self, SynSettings};
 use synfin_conformance::kernel::{self, Options, SetupError, KERNEL_DEVIATIONS, LINUX};
-use synfin_conformance::replay::{Allowance, Verdict};
+use synfin_conformance::replay::{Ruling, Verdict};
 use synfin_conformance::target::{Role, Unsupported};
 use synfin_conformance::trace::{HostId, Suite};
 use synfin_linux::sys::caps;
@@ -183,7 +183,9 @@ fn kernel_syn_retransmission_schedule() {
         .iter()
         .find(|d| d.name == "syn-linear-timeouts")
         .expect("named");
-    assert_eq!(d.allowance, Allowance::Deviates);
+    // RFC 9293 §3.8.2 requires exponential backoff of the RTO.
+    assert_eq!(d.ruling, Ruling::BreaksMust(19));
+    assert!(!d.ruling.allowed());
 }
 
 fn conform() -> Command {

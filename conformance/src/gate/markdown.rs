@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Gate, Judgement};
-use crate::replay::{Allowance, Verdict};
+use crate::replay::Verdict;
 
 /// The gate's result as Markdown.
 pub fn markdown(gate: &Gate) -> String {
@@ -84,10 +84,7 @@ pub fn markdown(gate: &Gate) -> String {
         );
         for (d, n) in &deviations {
             let e = sum.policy.expectation(d);
-            let rfc = match e.map(|e| e.allowance) {
-                Some(Allowance::RfcAllows) => "allows both",
-                _ => "deviates",
-            };
+            let rfc = e.map_or("unjudged".to_string(), |e| e.ruling.to_string());
             let what = e.map_or("", |e| e.what);
             let _ = writeln!(s, "| `{d}` | {n} | {rfc} | {} |", md(what));
         }

@@ -33,7 +33,7 @@ pub use junit::junit;
 pub use markdown::markdown;
 pub use rfc::{for_key, subject, Kind, Subject, SCENARIOS};
 
-use crate::replay::{Allowance, Outcome, Summary, Verdict};
+use crate::replay::{Outcome, Summary, Verdict};
 use crate::trace::{Suite, Trace};
 
 /// How the gate judged one replay.
@@ -277,16 +277,11 @@ fn absorbed_note(summary: &Summary, o: &Outcome) -> String {
 
 fn deviation_note(summary: &Summary, o: &Outcome, name: &str) -> String {
     let what = summary.policy.expectation(name);
-    let allows = what.is_some_and(|d| d.allowance == Allowance::RfcAllows);
+    let judged = what.map_or("not in the policy".to_string(), |d| d.ruling.described());
     format!(
-        "named deviation `{name}` of the {} policy at step {} ({}){}",
+        "named deviation `{name}` of the {} policy at step {} ({judged}){}",
         summary.policy.name,
         o.at.unwrap_or(0),
-        if allows {
-            "the RFC allows both"
-        } else {
-            "deviates from the RFC"
-        },
         what.map_or(String::new(), |d| format!(": {}", d.what))
     )
 }

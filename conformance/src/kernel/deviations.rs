@@ -2,7 +2,7 @@
 //! judged against the RFC text, with how a replay recognises it; and the
 //! `linux` comparison policy that carries them.
 
-use crate::replay::{rst_gains_ack, Absorption, Allowance, Deviation, Difference, Policy};
+use crate::replay::{rst_gains_ack, Absorption, Deviation, Difference, Policy, Ruling};
 use crate::trace::{Call, Flags, Segment, State};
 
 /// How the kernel is compared: what RFC 9293 leaves open and cannot change
@@ -32,22 +32,25 @@ pub const KERNEL_DEVIATIONS: &[Deviation] = &[
                <SEQ=SND.NXT><CTL=RST>); to a peer in SYN-SENT the ACK field decides \
                whether the RST counts (§3.10.7.3), so the `linux` policy does not absorb \
                it there",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.5"),
         recognise: Some(rst_carries_ack_to_syn_sent),
     },
     Deviation {
         name: "time-wait-rst",
-        what: "an RST in TIME-WAIT ends it (tcp_rfc1337=0, Linux's default); the \
-               rfc9293 profile follows RFC 1337 F1 and ignores it",
-        allowance: Allowance::RfcAllows,
+        what: "an RST in TIME-WAIT ends it (tcp_rfc1337=0, Linux's default), as RFC 9293 \
+               §3.10.7.4 (TIME-WAIT: \"If the RST bit is set, then enter the CLOSED \
+               state\") says; the rfc9293 profile follows RFC 1337 F1 and ignores it",
+        ruling: Ruling::RfcAllows,
         recognise: Some(time_wait_rst),
     },
     Deviation {
         name: "rst-at-rcv-nxt-minus-1",
         what: "in CLOSE-WAIT, LAST-ACK and CLOSING an RST with SEG.SEQ = RCV.NXT-1 (the \
                peer's FIN's number) resets the connection (tcp_reset_check, for peers that \
-               send RST after FIN); RFC 5961 §3.2 and the model drop it as out of window",
-        allowance: Allowance::Deviates,
+               send RST after FIN); RFC 9293 §3.10.7.4 drops an RST outside the window \
+               (RCV.NXT-1 is left of it) with or without RFC 5961 §3.2, as the model does; \
+               no numbered requirement covers it",
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(rst_at_rcv_nxt_minus_1),
     },
     Deviation {
@@ -55,68 +58,79 @@ pub const KERNEL_DEVIATIONS: &[Deviation] = &[
         what: "in SYN-RECEIVED of a simultaneous open, a SYN,ACK repeating the peer's SYN \
                completes the handshake (as RFC 9293 Figure 7 and the model do) and is also \
                acknowledged, as §3.10.7.4's sequence check would (the repeated SYN is old)",
-        allowance: Allowance::RfcAllows,
+        ruling: Ruling::RfcAllows,
         recognise: Some(simultaneous_open_acks_synack),
     },
     Deviation {
         name: "challenge-ack",
-        what: "an RFC 5961 challenge ACK where the rfc793 profile resets or drops",
-        allowance: Allowance::RfcAllows,
+        what: "an RFC 5961 challenge ACK where the rfc793 profile resets or drops; RFC \
+               9293 §3.10.7.4 leaves RFC 5961's RST and SYN checks (its §3, §4) to the \
+               implementation, unnumbered, and makes its ACK check (§5) MAY-12",
+        ruling: Ruling::RfcAllows,
         recognise: Some(challenge_ack),
     },
     Deviation {
         name: "syn-received-resends-synack",
         what: "in SYN-RECEIVED, a retransmitted SYN is answered with the SYN,ACK again; \
                RFC 9293 §3.10.7.4 (first, check sequence number) sends \
-               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-        allowance: Allowance::Deviates,
+               <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> for the unacceptable segment (no \
+               numbered requirement)",
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(syn_received_resends_synack),
     },
     Deviation {
         name: "close-in-syn-received-waits",
         what: "CLOSE (shutdown(SHUT_WR)) in SYN-RECEIVED of a simultaneous open sends no \
                FIN and stays in SYN-RECEIVED; RFC 9293 §3.10.4 sends the FIN and enters \
-               FIN-WAIT-1 when nothing is queued",
-        allowance: Allowance::Deviates,
+               FIN-WAIT-1 when nothing is queued (no numbered requirement)",
+        ruling: Ruling::Deviates("§3.10.4"),
         recognise: Some(close_in_syn_received_waits),
     },
     Deviation {
         name: "loss-window-holds-fin",
         what: "after a retransmission timeout, with the data still unacknowledged, CLOSE \
                queues the FIN: the congestion window is one segment (RFC 5681 §3.1 loss \
-               window); the model has no congestion control and sends the FIN at once",
-        allowance: Allowance::RfcAllows,
+               window), which RFC 9293 §3.8.2 requires (slow start and congestion \
+               avoidance, MUST-19); the model has no congestion control and sends the FIN \
+               at once",
+        ruling: Ruling::FollowsMust(19),
         recognise: Some(loss_window_holds_fin),
     },
     Deviation {
         name: "refused-reported-as-reset",
         what: "an RST in SYN-RECEIVED of an active open is reported as ECONNRESET; RFC \
-               9293 §3.10.7.4 signals \"connection refused\"",
-        allowance: Allowance::Deviates,
+               9293 §3.10.7.4 signals \"connection refused\" (the application is told, \
+               as MUST-12 asks, only with the wrong reason)",
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(refused_reported_as_reset),
     },
     Deviation {
         name: "syn-sent-bad-ack-rearms",
         what: "in SYN-SENT, an unacceptable ACK is answered with RST (as RFC 9293 says) and \
                the SYN retransmission timer is re-armed to a few milliseconds (\"previous \
-               FIN/ACK or RST/ACK might be ignored\"); RFC 6298 retransmits on the RTO only",
-        allowance: Allowance::Deviates,
+               FIN/ACK or RST/ACK might be ignored\"); RFC 6298 §5 (which RFC 9293 §3.8.1 \
+               makes the RTO's rule, MUST-18) retransmits on the RTO only. Neither RFC \
+               forbids an early retransmission in so many words: our reading",
+        ruling: Ruling::Deviates("RFC 6298 §5"),
         recognise: Some(syn_sent_bad_ack_rearms),
     },
     Deviation {
         name: "retransmit-collapses-data-fin",
         what: "on a retransmission timeout with data and FIN outstanding, Linux resends \
-               both in one segment (tcp_retrans_collapse); the model resends the data only",
-        allowance: Allowance::RfcAllows,
+               both in one segment (tcp_retrans_collapse); the model resends the data only. \
+               RFC 9293 numbers octets, not segments, and a FIN may ride on the last data \
+               segment (§3.10.4), so both are correct",
+        ruling: Ruling::RfcAllows,
         recognise: Some(retransmit_collapses_data_fin),
     },
     Deviation {
         name: "syn-linear-timeouts",
         what: "with Linux's default tcp_syn_linear_timeouts=4 the first SYN \
-               retransmissions come at a flat 1 s, not doubling as RFC 6298 (5.5) says, \
+               retransmissions come at a flat 1 s, not doubling as RFC 6298 (5.5) says \
+               and RFC 9293 §3.8.2 requires (exponential backoff of the RTO, MUST-19), \
                and the retry budget grows by 4 (found by the SYN schedule check; replays \
                run with the sysctl at 0)",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::BreaksMust(19),
         recognise: None,
     },
 ];

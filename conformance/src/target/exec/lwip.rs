@@ -4,7 +4,7 @@
 //! against the RFC text; the book's *Any TCP over a pipe* chapter lists
 //! them with their counts.
 
-use crate::replay::{rst_gains_ack, Absorption, Allowance, Deviation, Difference, Policy};
+use crate::replay::{rst_gains_ack, Absorption, Deviation, Difference, Policy, Ruling};
 use crate::trace::{Call, Event, Flags, Input, Profile, Segment, State};
 
 /// How lwIP is compared: what RFC 9293 leaves open and cannot change a
@@ -25,33 +25,40 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         name: "no-simultaneous-open",
         what: "in SYN-SENT a SYN without ACK is dropped: lwIP has no simultaneous open; \
                RFC 9293 §3.10.7.3 (fourth, check the SYN bit) enters SYN-RECEIVED and \
-               sends a SYN,ACK",
-        allowance: Allowance::Deviates,
+               sends a SYN,ACK, and §3.5 requires simultaneous open (MUST-10)",
+        ruling: Ruling::BreaksMust(10),
         recognise: Some(no_simultaneous_open),
     },
     Deviation {
         name: "retries-fixed-at-build",
         what: "lwIP gives up after TCP_SYNMAXRTX (6) SYN and TCP_MAXRTX (12) other \
                retransmissions, fixed when the library is built; the trace's configuration \
-               gives up sooner. RFC 9293 §3.8.3 leaves the R2 threshold to the \
-               implementation (at least 100 s, 3 minutes for a SYN)",
-        allowance: Allowance::RfcAllows,
+               gives up sooner. RFC 9293 §3.8.3 leaves R2's value to the implementation \
+               (SHLD-11: at least 100 s) but says an application MUST be able to set R2 \
+               for a connection (MUST-21), which lwIP's API cannot. Its SYN, resent every \
+               3 s without backing off, also gives up after about 21 s, short of the 3 \
+               minutes MUST-23 asks for a SYN",
+        ruling: Ruling::BreaksMust(21),
         recognise: Some(retries_fixed_at_build),
     },
     Deviation {
         name: "rto-resends-all-in-flight",
         what: "on a retransmission timeout lwIP resends every unacknowledged segment the \
                window allows (the byte and the FIN, or the SYN,ACK and the FIN), where the \
-               model resends the first (RFC 6298 (5.4)); together they fit in the one-segment \
-               loss window of RFC 5681 §3.1",
-        allowance: Allowance::RfcAllows,
+               model resends the first (RFC 6298 (5.4), RFC 9293 §3.10.8: \"send the segment \
+               at the front of the retransmission queue\"); together they fit in the \
+               one-segment loss window of RFC 5681 §3.1, and neither RFC forbids sending \
+               more that the window allows: ambiguous, read as allowed",
+        ruling: Ruling::RfcAllows,
         recognise: Some(rto_resends_all_in_flight),
     },
     Deviation {
         name: "syn-sent-bad-ack-resends-syn",
         what: "in SYN-SENT an unacceptable ACK is answered with RST, as RFC 9293 §3.10.7.3 \
-               says, and the SYN is resent at once; RFC 6298 retransmits on the RTO only",
-        allowance: Allowance::Deviates,
+               says, and the SYN is resent at once; RFC 6298 §5 (which RFC 9293 §3.8.1 makes \
+               the RTO's rule, MUST-18) retransmits on the RTO only. Neither RFC forbids an \
+               early retransmission in so many words: our reading",
+        ruling: Ruling::Deviates("RFC 6298 §5"),
         recognise: Some(syn_sent_bad_ack_resends_syn),
     },
     Deviation {
@@ -59,7 +66,7 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         what: "in SYN-SENT a segment with an acceptable ACK but no SYN is answered with RST \
                and the SYN is resent; RFC 9293 §3.10.7.3 (fifth) drops a segment with neither \
                SYN nor RST",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.3"),
         recognise: Some(syn_sent_acceptable_ack_reset),
     },
     Deviation {
@@ -67,43 +74,46 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         what: "in SYN-RECEIVED, a retransmitted SYN is answered with the SYN,ACK again; \
                RFC 9293 §3.10.7.4 (first, check sequence number) sends \
                <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(syn_received_resends_synack),
     },
     Deviation {
         name: "time-wait-old-ack-unanswered",
         what: "in TIME-WAIT an unacceptable segment with no data, SYN or FIN is dropped \
                silently; RFC 9293 §3.10.7.4 (first, check sequence number) acknowledges it",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(time_wait_old_ack_unanswered),
     },
     Deviation {
         name: "time-wait-syn-answered-rst",
         what: "in TIME-WAIT a SYN at or within the window's right edge is answered with \
                <SEQ=SEG.ACK><CTL=RST,ACK> and TIME-WAIT goes on; RFC 9293 §3.10.7.4 (with \
-               RFC 5961 §4) sends a challenge ACK, and RFC 793 resets and deletes the TCB",
-        allowance: Allowance::Deviates,
+               RFC 5961 §4) sends a challenge ACK, and RFC 793 resets and deletes the TCB; \
+               nor is it MAY-2 (§3.6.1), which would accept the SYN as a new connection",
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(time_wait_syn_answered_rst),
     },
     Deviation {
         name: "challenge-ack",
         what: "an RFC 5961 challenge ACK (§3.2, §4.2) where the rfc793 profile resets or \
-               drops",
-        allowance: Allowance::RfcAllows,
+               drops; RFC 9293 §3.10.7.4 leaves those checks to the implementation, \
+               unnumbered (only RFC 5961's ACK check, §5, is numbered: MAY-12)",
+        ruling: Ruling::RfcAllows,
         recognise: Some(challenge_ack),
     },
     Deviation {
         name: "time-wait-ignores-rst",
         what: "an RST in TIME-WAIT is ignored (RFC 1337 F1, as the rfc9293 profile does); \
-               the rfc793 profile ends TIME-WAIT",
-        allowance: Allowance::RfcAllows,
+               the rfc793 profile ends TIME-WAIT, as RFC 9293 §3.10.7.4 says",
+        ruling: Ruling::RfcAllows,
         recognise: Some(time_wait_ignores_rst),
     },
     Deviation {
         name: "out-of-order-held",
         what: "a segment beyond RCV.NXT is held (TCP_QUEUE_OOSEQ) and processed when the gap \
-               is filled, as RFC 9293 §3.10.7.4 says it SHOULD be; the model drops it",
-        allowance: Allowance::RfcAllows,
+               is filled, as RFC 9293 §3.10.7.4 says it SHOULD be (SHLD-31); the model drops \
+               it",
+        ruling: Ruling::FollowsShould(31),
         recognise: Some(out_of_order_held),
     },
     Deviation {
@@ -111,8 +121,10 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         what: "when the SYN,ACK that completes an active open acknowledges a SYN that was \
                retransmitted, the retransmission count is not reset (lwIP resets it only while \
                data is still outstanding), so the next segment starts with fewer retries; RFC \
-               9293 §3.8.3 counts the retransmissions of one segment",
-        allowance: Allowance::Deviates,
+               9293 §3.8.3 counts the retransmissions of one segment. R2's value being the \
+               implementation's (SHLD-11 asks at least 100 s), the count, not MUST-20's \
+               closing, is what departs",
+        ruling: Ruling::Deviates("§3.8.3"),
         recognise: Some(syn_retries_outlive_the_handshake),
     },
     Deviation {
@@ -120,7 +132,7 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         what: "lwIP's RST for an ABORT carries ACK (RFC 9293 §3.10.5 writes \
                <SEQ=SND.NXT><CTL=RST>); to a peer in SYN-SENT the ACK field decides whether \
                the RST counts (§3.10.7.3), so the `lwip` policy does not absorb it there",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.5"),
         recognise: Some(rst_carries_ack_to_syn_sent),
     },
 ];

@@ -9,7 +9,7 @@
 //! `socket/tcp.rs` is named in each `what`), so an adapter bug does not
 //! hide behind a name.
 
-use crate::replay::{Absorption, Allowance, Deviation, Difference, Policy};
+use crate::replay::{Absorption, Deviation, Difference, Policy, Ruling};
 use crate::trace::{Call, Event, Flags, Observation, Profile, Segment, State};
 
 /// How smoltcp is compared: what RFC 9293 leaves open and cannot change a
@@ -32,7 +32,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                says to delete the TCB and send nothing, since the peer has no synchronized \
                state to reset. Clearing the tuple in close() for SYN-SENT, as abort() would \
                need too, sends nothing",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.4"),
         recognise: Some(close_in_syn_sent_sends_rst),
     },
     Deviation {
@@ -43,7 +43,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                is queued. Worse, the ACK of the SYN is then taken for the ACK of the FIN \
                (process: `sent_syn` is false in FIN-WAIT-1, so ack_len counts the SYN as the \
                FIN), so the socket moves to FIN-WAIT-2 with its FIN never sent",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.4"),
         recognise: Some(close_in_syn_received_holds_fin),
     },
     Deviation {
@@ -53,7 +53,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                first checks the sequence number and acknowledges an unacceptable segment, \
                and checks the SYN bit (fourth: a reset under RFC 793, a challenge ACK under \
                RFC 5961 §4) before it drops a segment for lacking ACK (fifth)",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(segment_without_ack_dropped),
     },
     Deviation {
@@ -65,7 +65,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                window. RFC 9293 §3.10.7.4 checks the sequence number first (an unacceptable \
                segment is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>) and then only \
                ignores a duplicate ACK, processing the rest of the segment",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(ack_checked_before_sequence),
     },
     Deviation {
@@ -73,10 +73,11 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
         what: "a FIN that arrives ahead of missing data is ignored with no ACK (process: \
                \"ignoring FIN because we don't have full data yet\", and a segment with no \
                payload never reaches the reassembly path that acknowledges out-of-order \
-               data); RFC 9293 §3.10.7.4 keeps an in-window segment beyond RCV.NXT for \
-               later and RFC 5681 §4.2 says a receiver SHOULD send an immediate duplicate \
-               ACK for an out-of-order segment",
-        allowance: Allowance::Deviates,
+               data); RFC 9293 §3.10.7.4 says a segment beyond RCV.NXT SHOULD be held for \
+               later processing (SHLD-31), and while its acknowledging such a segment at \
+               once is only MAY-13, RFC 5681 §4.2 says a receiver SHOULD send an immediate \
+               duplicate ACK for an out-of-order segment",
+        ruling: Ruling::BreaksShould(31),
         recognise: Some(out_of_order_fin_not_acked),
     },
     Deviation {
@@ -87,7 +88,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                SHLD-11, and at least 3 minutes for a SYN, MUST-23; settable, MUST-21) and the model gives up after `retries`. \
                smoltcp's only bound is the optional user timeout (Socket::set_timeout, off \
                here), which counts from the last segment received, not retransmissions",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::BreaksMust(20),
         recognise: Some(no_retry_limit),
     },
     Deviation {
@@ -97,7 +98,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                segment reaches the end of the queue); the model resends the data only. \
                RFC 9293 numbers octets, not segments, and a FIN may ride on the last data \
                segment (§3.10.4), so both are correct",
-        allowance: Allowance::RfcAllows,
+        ruling: Ruling::RfcAllows,
         recognise: Some(retransmit_collapses_data_fin),
     },
     Deviation {
@@ -107,7 +108,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                connection stays in SYN-RECEIVED until the peer's next ACK. RFC 9293 \
                Figure 7 and the model complete the handshake on it, while §3.10.7.4's \
                sequence check, which smoltcp follows, rejects it: the RFC allows both",
-        allowance: Allowance::RfcAllows,
+        ruling: Ruling::RfcAllows,
         recognise: Some(simultaneous_open_synack_acked),
     },
     Deviation {
@@ -116,7 +117,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                passive SYN-RECEIVED to LISTEN); the rfc9293 profile follows RFC 5961 §3.2 \
                (reset only at SEG.SEQ = RCV.NXT, a challenge ACK otherwise), which RFC 9293 \
                §3.10.7.4 leaves optional",
-        allowance: Allowance::RfcAllows,
+        ruling: Ruling::RfcAllows,
         recognise: Some(no_rfc5961_rst_check),
     },
     Deviation {
@@ -126,7 +127,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                RFC 1337 F1 and ignores it, to keep old duplicates of this connection from a \
                new one. The RFC allows both; a TIME-WAIT assassination guard would be \
                smoltcp's choice to make",
-        allowance: Allowance::RfcAllows,
+        ruling: Ruling::RfcAllows,
         recognise: Some(time_wait_rst),
     },
     Deviation {
@@ -136,10 +137,11 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                not only RFC 5961 challenge ACKs: a second old duplicate or retransmitted FIN \
                within a second gets no ACK. RFC 5961 §7 allows throttling challenge ACKs; \
                RFC 9293 §3.10.7.4 acknowledges every unacceptable segment (and in TIME-WAIT \
-               every retransmitted FIN), and the model has no limit (challenge_ack_limit \
+               every retransmitted FIN) in processing text with no numbered requirement (its \
+               \"an acknowledgment should be sent\" is lower-case), and the model has no limit (challenge_ack_limit \
                null). A separate timer for RFC 5961 ACKs, or a configurable limit, would let \
                the others through",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(acks_of_unacceptable_segments_rate_limited),
     },
     Deviation {
@@ -149,8 +151,10 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                challenge ACK); RFC 9293 §3.10.7.4 says only the ACK of the FIN matters in \
                LAST-ACK and a duplicate ACK can be ignored, and RFC 5961 §5.2's challenge \
                ACK is for an ACK outside SND.UNA-MAX.SND.WND..SND.NXT, which a duplicate \
-               is not",
-        allowance: Allowance::Deviates,
+               is not. Neither forbids the extra ACK in so many words: our reading of \
+               \"the only thing that can arrive in this state is an acknowledgment of our \
+               FIN\"",
+        ruling: Ruling::Deviates("§3.10.7.4"),
         recognise: Some(last_ack_acks_duplicate_ack),
     },
     Deviation {
@@ -159,7 +163,7 @@ pub const SMOLTCP_DEVIATIONS: &[Deviation] = &[
                it is a bare ACK or a SYN,ACK; with FIN it is dropped (process: \"expecting a \
                SYN|ACK\"). RFC 9293 §3.10.7.3 checks the ACK first: SEG.ACK =< ISS or \
                SEG.ACK > SND.NXT draws <SEQ=SEG.ACK><CTL=RST> whatever else is set",
-        allowance: Allowance::Deviates,
+        ruling: Ruling::Deviates("§3.10.7.3"),
         recognise: Some(syn_sent_ignores_bad_ack_with_fin),
     },
 ];
