@@ -41,7 +41,8 @@ pub struct ShowArgs {
     /// both hosts and the segments in flight).
     #[arg(long, default_value = "text", value_parser = parse::<Format>)]
     format: Format,
-    /// World size: quick, default or deep (`synfin list` describes each).
+    /// World size: quick, default, deep or old-duplicates (`synfin list`
+    /// describes each).
     #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
     preset: Preset,
     /// Endpoint behaviour: rfc9293 or rfc793.
@@ -54,7 +55,7 @@ pub struct ShowArgs {
 /// Draw the counterexample of a broken design and say why it breaks.
 ///
 /// A variant removes one safeguard of TCP, such as TIME-WAIT; `synfin list`
-/// names all six. explain finds the shortest path on which the property the
+/// names them all. explain finds the shortest path on which the property the
 /// variant exists to break fails, draws it, says at which step it fails,
 /// and what the standard design does instead.
 #[derive(clap::Args, Debug)]
@@ -74,9 +75,11 @@ pub struct ExplainArgs {
     /// design's answer), svg, mermaid or json (the diagram alone).
     #[arg(long, default_value = "text", value_parser = parse::<Format>)]
     format: Format,
-    /// World size: quick, default or deep (`synfin list` describes each).
-    #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
-    preset: Preset,
+    /// World size: quick, default, deep or old-duplicates (`synfin list`
+    /// describes each). [default: the variant's own preset: default, or
+    /// old-duplicates for time-wait-one-msl]
+    #[arg(long, value_parser = parse::<Preset>)]
+    preset: Option<Preset>,
     /// Endpoint behaviour: rfc9293 or rfc793.
     #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
     profile: Profile,
@@ -187,7 +190,8 @@ pub fn show(args: ShowArgs) -> ExitCode {
 /// Run `synfin explain`.
 pub fn explain(args: ExplainArgs) -> ExitCode {
     let v = args.variant;
-    let mut cfg = Config::new(args.preset, args.profile, Some(v));
+    let preset = args.preset.unwrap_or(v.preset());
+    let mut cfg = Config::new(preset, args.profile, Some(v));
     args.budgets.apply(&mut cfg);
     let prop = v.breaks();
     let mut how = if args.textbook {
