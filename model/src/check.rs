@@ -101,7 +101,7 @@ pub fn expected_states(cfg: &Config) -> Option<usize> {
         (Preset::Quick, Profile::Rfc9293) => Some(163_794),
         (Preset::Quick, Profile::Rfc793) => Some(155_643),
         (Preset::Default, Profile::Rfc9293) => Some(32_163_694),
-        (Preset::Default, Profile::Rfc793) => Some(31_897_621),
+        (Preset::Default, Profile::Rfc793) => Some(34_780_951),
         (Preset::Deep, _) => None,
         (Preset::OldDuplicates, Profile::Rfc9293) => Some(2_089_849),
         (Preset::OldDuplicates, Profile::Rfc793) => Some(1_999_784),
