@@ -23,8 +23,12 @@ def code(name):
 def main():
     out = sys.argv[1]
     d = json.load(sys.stdin)
-    table(f"{out}/properties.md", ["property", "statement", "RFC"],
-          [[code(p["name"]), p["statement"], p["reference"]] for p in d["properties"]])
+    def claim(p):
+        f = p.get("fails_under")
+        return "every profile" if not f else f"all but {code(f['profile'])}, claimed to fail it: {f['why']}"
+
+    table(f"{out}/properties.md", ["property", "statement", "RFC", "claimed to hold under"],
+          [[code(p["name"]), p["statement"], p["reference"], claim(p)] for p in d["properties"]])
     table(f"{out}/scenarios.md", ["scenario", "what is reached", "RFC"],
           [[code(p["name"]), p["statement"], p["reference"]] for p in d["scenarios"]])
     table(f"{out}/variants.md", ["variant", "the change", "must break"],

@@ -20,7 +20,7 @@ def check(label, report, timing):
     d = json.load(open(report))
     wall, rss_kib = open(timing).read().split()[-2:]
     wall, rss = float(wall), int(rss_kib) * 1024
-    good = sum(p["holds"] for p in d["properties"])
+    good = sum(p.get("as_claimed", p["holds"]) for p in d["properties"])
     row(label, f"{d['unique_states']:,}", f"{d['states']:,}", d["max_depth"],
         f"{d['seconds']:.1f}", f"{wall:.1f}", f"{d['unique_states'] / d['seconds'] / 1e3:,.0f}k",
         f"{rss / 2**30:.2f} GiB", f"{rss / d['unique_states']:.0f}",

@@ -36,8 +36,8 @@
 //!   in ESTABLISHED;
 //! - the network delivers any in-flight segment (reordering), loses one
 //!   (`losses`), duplicates one (`dups`: a copy arrives, one stays in
-//!   flight) or holds a SYN, FIN or data segment past the end of the tick
-//!   (`delays`); a segment MSL ticks old dies;
+//!   flight) or holds any segment, a bare ACK or RST too, past the end of
+//!   the tick (`delays`); a segment MSL ticks old dies;
 //! - a timer expires only when due (whole ticks left = 0); a tick passes only
 //!   while a timer runs or an application waits to reopen, with every
 //!   segment in flight delayed and no timer due;
@@ -125,13 +125,6 @@ struct Flight {
     late: bool,
     /// Ticks since it was sent.
     age: u8,
-}
-
-impl Flight {
-    /// Occupies sequence space: SYN, FIN or data (only these are delayed).
-    fn occupies(&self) -> bool {
-        self.seg.occupies_sequence_space()
-    }
 }
 
 /// One scheduled step.
@@ -299,7 +292,7 @@ impl World {
             if self.dups > 0 {
                 out.push(Act::Duplicate(f.clone()));
             }
-            if self.delays > 0 && !f.late && f.occupies() {
+            if self.delays > 0 && !f.late {
                 out.push(Act::Delay(f));
             }
         }

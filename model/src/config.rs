@@ -14,6 +14,11 @@ pub enum Preset {
     Default,
     /// Minutes: the default plus a host crash.
     Deep,
+    /// Seconds: `quick` where old duplicates live. The network may hold one
+    /// segment of any kind (SYN, FIN, data, and also a bare ACK or a RST)
+    /// past the tick it was sent in, until it dies at MSL; so MSL and 2·MSL
+    /// bear load, and a TIME-WAIT of one MSL is caught (`time-wait-one-msl`).
+    OldDuplicates,
 }
 
 /// Which RFCs the endpoints follow.
@@ -40,6 +45,8 @@ pub enum Variant {
     NoSynRetransmit,
     /// A SYN in SYN-SENT is ignored.
     NoSimultaneousOpen,
+    /// TIME-WAIT lasts MSL instead of 2·MSL.
+    TimeWaitOneMsl,
 }
 
 macro_rules! names {
@@ -77,6 +84,7 @@ names!(Preset {
     Quick => "quick", "one incarnation per host, 2 losses, 1 abort: seconds";
     Default => "default", "two incarnations per host, 1 loss, 1 duplicate, 1 abort, reordering, retransmission: the CI gate";
     Deep => "deep", "the default plus a host crash with quiet time: minutes";
+    OldDuplicates => "old-duplicates", "quick plus 1 delay: any segment, ACK and RST too, may outlive a tick until MSL: seconds";
 });
 
 names!(Profile {
@@ -91,6 +99,7 @@ names!(Variant {
     FixedIsn => "fixed-isn", "every incarnation starts from the same ISN";
     NoSynRetransmit => "no-syn-retransmit", "a lost SYN is never sent again";
     NoSimultaneousOpen => "no-simultaneous-open", "a SYN in SYN-SENT is ignored as a sign the handshake is under way";
+    TimeWaitOneMsl => "time-wait-one-msl", "TIME-WAIT lasts MSL instead of 2·MSL";
 });
 
 impl Variant {
@@ -103,6 +112,17 @@ impl Variant {
             Variant::FixedIsn => "stream-integrity",
             Variant::NoSynRetransmit => "no-stuck-state",
             Variant::NoSimultaneousOpen => "no-stuck-state",
+            Variant::TimeWaitOneMsl => "orderly-close",
+        }
+    }
+
+    /// The preset `synfin check --variant`, `explain` and the tests check
+    /// this variant in unless told otherwise: the smallest world that shows
+    /// it. A TIME-WAIT of one MSL matters only where a segment outlives a tick.
+    pub fn preset(self) -> Preset {
+        match self {
+            Variant::TimeWaitOneMsl => Preset::OldDuplicates,
+            _ => Preset::Default,
         }
     }
 }
@@ -179,6 +199,7 @@ impl Config {
             Preset::Deep => {
                 (c.opens, c.losses, c.dups, c.crashes) = (2, 1, 1, 1);
             }
+            Preset::OldDuplicates => c.delays = 1,
         }
         // A variant switches on the fault that exposes it and, to keep the
         // search for its shortest counterexample small, off the ones it does
@@ -190,6 +211,8 @@ impl Config {
             Some(Variant::FixedIsn) => {
                 (c.aborts, c.losses, c.b_connects) = (1, 0, false);
             }
+            // A TIME-WAIT of one MSL is short only if a segment can outlive a tick.
+            Some(Variant::TimeWaitOneMsl) => c.delays = c.delays.max(1),
             _ => {}
         }
         c
@@ -199,6 +222,7 @@ impl Config {
     pub fn time_wait(&self) -> u8 {
         match self.variant {
             Some(Variant::ShortTimeWait) => 1,
+            Some(Variant::TimeWaitOneMsl) => self.msl,
             _ => 2 * self.msl,
         }
     }

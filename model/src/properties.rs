@@ -3,9 +3,18 @@
 //!
 //! Properties that are about a transition rather than a state
 //! (no-phantom-connection, stream-integrity, orderly-close, rfc-transitions,
-//! time-wait-2msl) are decided by a monitor when the transition happens, which
-//! sets a bit in [`Sys::broken`]; the property reads the bit.
+//! time-wait-lasts-2msl) are decided by a monitor when the transition happens,
+//! which sets a bit in [`Sys::broken`]; the property reads the bit.
+//!
+//! A safety property is claimed to hold under every profile except those
+//! named in its [`Prop::fails_under`]: there the RFC the profile follows is
+//! known to break it, and the check claims the opposite, that a
+//! counterexample exists (a demonstration, such as RFC 1337's TIME-WAIT
+//! assassination under `rfc793`). `synfin check` succeeds only when every
+//! property meets its profile's claim, so a demonstration that stops
+//! failing fails the check.
 
+use crate::config::Profile;
 use crate::system::{monitor, Sys, A, B};
 use crate::tcb::{End, St};
 
@@ -31,10 +40,15 @@ pub struct Prop {
     /// The predicate on a state: for a safety property, true where it
     /// holds; for a scenario, true where the scenario shows.
     pub holds: fn(&Sys) -> bool,
+    /// A safety property the named profile is known to break, and how (one
+    /// line, e.g. RFC 1337's account): under that profile the check expects
+    /// a counterexample instead of "holds".
+    pub fails_under: Option<(Profile, &'static str)>,
 }
 
 macro_rules! props {
-    ($($name:literal, $exp:ident, $fn:ident, $reference:literal, $statement:literal;)*) => {
+    ($($name:literal, $exp:ident, $fn:ident, $reference:literal, $statement:literal
+       $(, fails under $profile:ident: $why:literal)?;)*) => {
         /// Every property, safety first, in a fixed order.
         pub const ALL: &[Prop] = &[$(Prop {
             name: $name,
@@ -42,8 +56,11 @@ macro_rules! props {
             statement: $statement,
             reference: $reference,
             holds: $fn,
+            fails_under: props!(@fails $($profile, $why)?),
         }),*];
     };
+    (@fails) => { None };
+    (@fails $profile:ident, $why:literal) => { Some((Profile::$profile, $why)) };
 }
 
 props! {
@@ -61,8 +78,9 @@ props! {
         "SYN and FIN consume one number each, a bare ACK none; no endpoint acknowledges a number never sent";
     "no-stuck-state", Always, no_stuck_state, "RFC 9293 §3.8.3 (R2), §3.10.8",
         "when nothing is in flight and no timer runs, each endpoint is CLOSED, LISTEN, or synchronized with nothing outstanding";
-    "time-wait-2msl", Always, time_wait_2msl, "RFC 9293 §3.6.1 (MUST-13)",
-        "an endpoint leaves TIME-WAIT for CLOSED only after 2·MSL with no retransmitted FIN";
+    "time-wait-lasts-2msl", Always, time_wait_lasts_2msl, "RFC 9293 §3.6.1 (MUST-13), RFC 1337",
+        "an endpoint leaves TIME-WAIT only by its timer, after 2·MSL with no retransmitted FIN: no RST or SYN ends it",
+        fails under Rfc793: "a RST accepted in TIME-WAIT ends it early: the TIME-WAIT assassination of RFC 1337";
     "three-way-handshake", Sometimes, three_way_handshake, "RFC 9293 §3.5 Figure 6",
         "an active and a passive OPEN meet: both ESTABLISHED";
     "four-way-teardown", Sometimes, four_way_teardown, "RFC 9293 §3.6 Figure 12",
@@ -86,6 +104,12 @@ props! {
 }
 
 impl Prop {
+    /// Under `profile`, the check expects this safety property to fail (a
+    /// demonstration) rather than to hold.
+    pub fn expected_to_fail(&self, profile: Profile) -> bool {
+        self.fails_under.is_some_and(|(p, _)| p == profile)
+    }
+
     /// Does `s` violate this property (safety) or show it (scenario)? The
     /// states every search here looks for.
     pub fn hit(&self, s: &Sys) -> bool {
@@ -157,7 +181,7 @@ fn no_stuck_state(s: &Sys) -> bool {
         })
 }
 
-fn time_wait_2msl(s: &Sys) -> bool {
+fn time_wait_lasts_2msl(s: &Sys) -> bool {
     s.broken & monitor::TIME_WAIT == 0
 }
 

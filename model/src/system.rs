@@ -24,7 +24,7 @@ pub mod monitor {
     pub const ORDERLY: u8 = 4;
     /// `rfc-transitions`.
     pub const TRANSITION: u8 = 8;
-    /// `time-wait-2msl`.
+    /// `time-wait-lasts-2msl`.
     pub const TIME_WAIT: u8 = 16;
 }
 
@@ -211,8 +211,9 @@ impl Sys {
             if self.dups > 0 {
                 out.push(Action::Duplicate(*seg));
             }
-            // Old duplicates that matter carry sequence space: SYN, FIN or data.
-            if self.delays > 0 && !seg.late && !seg.is_empty() {
+            // Any segment may become an old duplicate: an ACK or a RST that
+            // outlives a tick can end a TIME-WAIT or confuse a new incarnation.
+            if self.delays > 0 && !seg.late {
                 out.push(Action::Delay(*seg));
             }
         }
@@ -302,6 +303,15 @@ impl Sys {
             let after = self.hosts[h].state;
             if !rfc_edge(before[h], after) && !matches!(action, Action::Crash(_)) {
                 self.broken |= monitor::TRANSITION;
+            }
+            // ghost: TIME-WAIT ends only by its own timer (checked for 2·MSL in
+            // `timeout`). A crash loses it with the TCB, which quiet time answers.
+            if before[h] == St::TimeWait
+                && after != St::TimeWait
+                && action != Action::Timeout(h)
+                && action != Action::Crash(h)
+            {
+                self.broken |= monitor::TIME_WAIT;
             }
         }
     }

@@ -23,13 +23,13 @@ fn list_prints_every_name() {
 }
 
 #[test]
-fn list_json_has_eight_properties_ten_scenarios_six_variants() {
+fn list_json_has_eight_properties_ten_scenarios_seven_variants() {
     let (code, out, _) = synfin(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["properties"].as_array().unwrap().len(), 8);
     assert_eq!(v["scenarios"].as_array().unwrap().len(), 10);
-    assert_eq!(v["variants"].as_array().unwrap().len(), 6);
+    assert_eq!(v["variants"].as_array().unwrap().len(), 7);
 }
 
 #[test]
@@ -56,6 +56,69 @@ fn quick_check_passes_with_json_report() {
     let props = v["properties"].as_array().unwrap();
     assert_eq!(props.len(), 18);
     assert!(props.iter().all(|p| p["holds"] == true));
+}
+
+/// Under rfc793, `time-wait-lasts-2msl` is claimed to fail (RFC 1337's
+/// TIME-WAIT assassination): the check exits 0 when it does, with its
+/// counterexample, and 1 in a world where it cannot (no OPEN at all).
+#[test]
+fn rfc793_is_claimed_to_fail_time_wait_and_the_claim_can_fail() {
+    let tw = |v: &serde_json::Value| {
+        v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "time-wait-lasts-2msl")
+            .unwrap()
+            .clone()
+    };
+    let (code, out, _) = synfin(&[
+        "check",
+        "--preset",
+        "quick",
+        "--profile",
+        "rfc793",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = tw(&v);
+    assert_eq!(p["holds"], false);
+    assert_eq!(p["claim"], "fails");
+    assert_eq!(p["as_claimed"], true);
+    assert_eq!(p["trace_length"], 12);
+    assert_eq!(v["ok"], true);
+
+    let (code, out, _) = synfin(&[
+        "check",
+        "--preset",
+        "quick",
+        "--profile",
+        "rfc793",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("time-wait-lasts-2msl fails under rfc793, as expected"),
+        "{out}"
+    );
+
+    let (code, out, _) = synfin(&[
+        "check",
+        "--preset",
+        "quick",
+        "--profile",
+        "rfc793",
+        "--opens",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let p = tw(&v);
+    assert_eq!(p["holds"], true);
+    assert_eq!(p["as_claimed"], false);
 }
 
 #[test]
@@ -193,7 +256,7 @@ fn help_has_examples_and_the_presets_values() {
     }
     let (_, out, _) = synfin(&["check", "--help"]);
     assert!(
-        out.contains("[presets: quick 1, default 2, deep 2]"),
+        out.contains("[presets: quick 1, default 2, deep 2, old-duplicates 1]"),
         "{out}"
     );
     for cmd in ["check", "show", "explain", "export", "explore"] {

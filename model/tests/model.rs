@@ -18,12 +18,104 @@ fn quick_rfc9293_holds_everything_and_reaches_every_scenario() {
     checker.assert_properties();
 }
 
+/// Under rfc793 every safety property holds except `time-wait-lasts-2msl`,
+/// which RFC 793 is known to break (RFC 1337's TIME-WAIT assassination),
+/// and every scenario is reached.
 #[test]
-fn quick_rfc793_holds_everything_and_reaches_every_scenario() {
+fn quick_rfc793_holds_everything_but_time_wait_and_reaches_every_scenario() {
     let checker = exhaustive(Config::new(Preset::Quick, Profile::Rfc793, None));
     assert_eq!(checker.unique_state_count(), QUICK_RFC793_STATES);
-    checker.assert_properties();
+    for p in properties::ALL {
+        let discovered = checker.discovery(p.name).is_some();
+        let claimed = match p.expectation {
+            Expectation::Always => p.expected_to_fail(Profile::Rfc793),
+            Expectation::Sometimes => true,
+        };
+        assert_eq!(discovered, claimed, "{}", p.name);
+    }
 }
+
+/// The old-duplicates preset (quick where any segment, ACK and RST too,
+/// may outlive a tick): every property as claimed under both profiles, at
+/// the pinned state counts.
+#[test]
+fn old_duplicates_is_as_claimed_under_both_profiles() {
+    for (profile, states) in [
+        (Profile::Rfc9293, OLD_DUPLICATES_RFC9293_STATES),
+        (Profile::Rfc793, OLD_DUPLICATES_RFC793_STATES),
+    ] {
+        let cfg = Config::new(Preset::OldDuplicates, profile, None);
+        assert_eq!(cfg.delays, 1);
+        let report = check::check(&cfg, 2);
+        assert_eq!(report.unique_states, states, "{profile}");
+        assert_eq!(check::expected_states(&cfg), Some(states));
+        for v in &report.verdicts {
+            assert!(v.as_claimed(), "{profile}: {}", v.name);
+        }
+        assert!(report.ok());
+    }
+}
+
+const OLD_DUPLICATES_RFC9293_STATES: usize = 2_089_849;
+const OLD_DUPLICATES_RFC793_STATES: usize = 1_999_784;
+
+/// `time-wait-lasts-2msl` is a demonstration under rfc793, not a check that
+/// cannot fail: on `default` the rfc793 counterexample exists, is a TIME-WAIT
+/// killed by a RST (RFC 1337's assassination) and has the pinned shortest
+/// length (stateright's BFS finds none a step shorter), while rfc9293, which
+/// ignores RST in TIME-WAIT, holds it over the whole `old-duplicates` world,
+/// where old ACKs and RSTs outlive a tick and rfc793 fails it too. (CI's
+/// `synfin check --preset default` under rfc9293 holds it over `default`;
+/// repeating that 32-million-state search here would double its cost.)
+#[test]
+fn time_wait_assassination_fails_rfc793_and_rfc9293_holds() {
+    const NAME: &str = "time-wait-lasts-2msl";
+    let prop = properties::by_name(NAME).unwrap();
+    assert!(prop.expected_to_fail(Profile::Rfc793));
+    assert!(!prop.expected_to_fail(Profile::Rfc9293));
+
+    let rfc793 = Config::new(Preset::Default, Profile::Rfc793, None);
+    let path = search::shortest(&rfc793, &[NAME])
+        .remove(NAME)
+        .expect("a counterexample");
+    assert_eq!(path.len() - 1, ASSASSINATION_STEPS);
+    let (before, last) = (&path[path.len() - 2], &path[path.len() - 1]);
+    let Some(synfin_model::Action::Deliver(seg)) = before.1 else {
+        panic!("the last step delivers a segment: {:?}", before.1)
+    };
+    assert!(seg.ctl.has(synfin_model::segment::Ctl::RST), "{seg:?}");
+    let victim = 1 - seg.from as usize;
+    assert_eq!(
+        before.0.hosts[victim].state,
+        synfin_model::tcb::St::TimeWait
+    );
+    assert_eq!(last.0.hosts[victim].state, synfin_model::tcb::St::Closed);
+    assert!(!(prop.holds)(&last.0));
+    let only = TcpModel {
+        only: Some(vec![NAME]),
+        ..TcpModel::new(rfc793)
+    };
+    only.checker()
+        .target_max_depth(ASSASSINATION_STEPS + 1)
+        .spawn_bfs()
+        .join()
+        .assert_no_discovery(NAME);
+
+    let old = Config::new(Preset::OldDuplicates, Profile::Rfc793, None);
+    assert!(
+        search::shortest(&old, &[NAME]).contains_key(NAME),
+        "rfc793 fails it where old duplicates live"
+    );
+    let rfc9293 = TcpModel {
+        only: Some(vec![NAME]),
+        ..TcpModel::new(Config::new(Preset::OldDuplicates, Profile::Rfc9293, None))
+    };
+    let checker = rfc9293.checker().threads(2).spawn_dfs().join();
+    assert_eq!(checker.unique_state_count(), OLD_DUPLICATES_RFC9293_STATES);
+    checker.assert_no_discovery(NAME);
+}
+
+const ASSASSINATION_STEPS: usize = 11;
 
 /// `synfin check` gives stateright a single tallying property (see
 /// `TcpModel::tallying`); it must agree with the plain model, which gives
@@ -43,12 +135,16 @@ fn the_tallying_check_agrees_with_the_plain_model() {
                 "{}",
                 v.name
             );
+            assert!(v.as_claimed(), "{profile}: {}", v.name);
             if v.expectation == Expectation::Always {
-                assert!(
-                    v.path.is_none(),
-                    "{} holds, so it has no counterexample",
-                    v.name
-                );
+                let prop = properties::by_name(v.name).unwrap();
+                match &v.path {
+                    None => assert!(v.holds, "{} holds, so it has no counterexample", v.name),
+                    Some(path) => {
+                        assert!(!v.holds && v.expected_to_fail, "{}", v.name);
+                        assert!(!(prop.holds)(&path.last().unwrap().0), "{}", v.name);
+                    }
+                }
                 continue;
             }
             let path = v.path.as_ref().expect("every scenario has an example");
@@ -163,15 +259,15 @@ fn the_state_graph_is_acyclic() {
 }
 
 const QUICK_RFC9293_STATES: usize = 163_794;
-const QUICK_RFC793_STATES: usize = 155_642;
+const QUICK_RFC793_STATES: usize = 155_643;
 
-/// Each variant breaks its property under the default preset, the
+/// Each variant breaks its property under its own preset, the
 /// breadth-first counterexample has the pinned length, and stateright's own
 /// BFS, bounded one step short of it, finds no counterexample.
 #[test]
 fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
     for (variant, steps) in VARIANT_STEPS {
-        let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(*variant));
+        let cfg = Config::new(variant.preset(), Profile::Rfc9293, Some(*variant));
         let report = check::check(&cfg, 1);
         assert!(!report.ok(), "{variant} must break {}", variant.breaks());
         let verdict = report
@@ -212,6 +308,7 @@ const VARIANT_STEPS: &[(Variant, usize)] = &[
     (Variant::FixedIsn, 8),
     (Variant::NoSynRetransmit, 4),
     (Variant::NoSimultaneousOpen, 4),
+    (Variant::TimeWaitOneMsl, 18),
 ];
 
 #[test]
@@ -245,7 +342,10 @@ fn every_property_has_a_statement_and_a_reference() {
 #[test]
 fn unknown_names_list_the_valid_ones() {
     let err = "fast".parse::<Preset>().unwrap_err();
-    assert!(err.contains("quick, default, deep"), "{err}");
+    assert!(
+        err.contains("quick, default, deep, old-duplicates"),
+        "{err}"
+    );
     let err = "three-way".parse::<Variant>().unwrap_err();
     assert!(
         err.contains("two-way-handshake") && err.contains("no-simultaneous-open"),
@@ -290,7 +390,8 @@ mod random_configs {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
 
-        /// Small random worlds: the standard design never breaks a safety property.
+        /// Small random worlds: the standard design never breaks a safety
+        /// property it is claimed to hold.
         #[test]
         fn standard_model_is_safe(
             rfc9293 in any::<bool>(),
@@ -314,7 +415,12 @@ mod random_configs {
             cfg.retries = retries;
             let model = TcpModel::new(cfg.clone());
             let checker = model.checker().threads(2).spawn_dfs().join();
-            for p in properties::ALL.iter().filter(|p| p.expectation == Expectation::Always) {
+            // A property the profile is claimed to break (RFC 1337's TIME-WAIT
+            // assassination under rfc793) may fail here; every other one holds.
+            for p in properties::ALL
+                .iter()
+                .filter(|p| p.expectation == Expectation::Always && !p.expected_to_fail(profile))
+            {
                 prop_assert!(checker.discovery(p.name).is_none(), "{} broken in {:?}", p.name, cfg);
             }
         }

@@ -34,7 +34,7 @@ impl Segment {
     }
 
     /// Whether it occupies sequence space (SYN, FIN or data): only such a
-    /// segment is retransmitted, and only such a segment the model delays.
+    /// segment is retransmitted.
     pub fn occupies_sequence_space(&self) -> bool {
         self.len > 0 || self.flags.contains(Flags::SYN) || self.flags.contains(Flags::FIN)
     }

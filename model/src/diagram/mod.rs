@@ -378,6 +378,12 @@ pub fn standard_design(v: crate::Variant) -> &'static str {
              SYN,ACK, so two crossing active OPENs become one connection in four segments \
              instead of two endpoints waiting for an answer that never comes."
         }
+        TimeWaitOneMsl => {
+            "The standard design stays in TIME-WAIT for 2·MSL. The peer may retransmit its FIN \
+             until it hears the last ACK, and each copy may live for MSL; TIME-WAIT must \
+             outlast the last of them, so that it is acknowledged rather than answered by a \
+             RST from a CLOSED endpoint, which would reset the peer's orderly close."
+        }
     }
 }
 

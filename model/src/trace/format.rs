@@ -182,7 +182,7 @@ pub struct Budgets {
     pub losses: u8,
     /// Segments the network may duplicate.
     pub dups: u8,
-    /// Segments (SYN, FIN or data) the network may hold past a tick.
+    /// Segments of any kind (bare ACK and RST too) the network may hold past a tick.
     pub delays: u8,
     /// ABORT calls (A's application, in ESTABLISHED).
     pub aborts: u8,

@@ -27,7 +27,7 @@ pub struct Budgets {
     ))]
     dups: Option<u8>,
     #[arg(long, value_name = "N", value_parser = budget(255), help = help(
-        "Segments carrying SYN, FIN or data the network may hold past a tick (they die at MSL)",
+        "Segments of any kind, bare ACK and RST too, the network may hold past a tick (they die at MSL)",
         |c| c.delays,
     ))]
     delays: Option<u8>,

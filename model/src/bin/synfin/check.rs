@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::json;
 use synfin_model::check::{self, Report};
 use synfin_model::diagram::{self, Format};
-use synfin_model::properties::Expectation;
+use synfin_model::properties::{self, Expectation};
 use synfin_model::{render, textbook, Config, Preset, Profile, Variant};
 
 use crate::args::{parse, positive, Budgets};
@@ -18,7 +18,10 @@ use crate::progress;
 /// budgets), evaluates the 8 safety properties and 10 scenarios of `synfin
 /// list` on each, and prints how many states there were and a verdict per
 /// property: `holds` or `VIOLATED` for safety, `reached` or `MISSED` for a
-/// scenario, with the length of the shortest example. A violated property
+/// scenario, with the length of the shortest example. A safety property the
+/// profile is known to break is claimed to fail instead: `fails` as
+/// expected, or `HOLDS` if no counterexample exists (time-wait-lasts-2msl
+/// under rfc793: RFC 1337's TIME-WAIT assassination). A violated property
 /// is followed by its shortest counterexample, as a sequence diagram and
 /// step by step with both endpoints and the network after each step.
 ///
@@ -29,10 +32,12 @@ use crate::progress;
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// World size: quick (160 thousand states, seconds), default (the CI
-    /// gate: 32 million states) or deep (the default plus a host crash:
-    /// far more). `synfin list` describes each.
-    #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
-    preset: Preset,
+    /// gate: 32 million states), deep (the default plus a host crash: far
+    /// more) or old-duplicates (quick where any segment may outlive a
+    /// tick). `synfin list` describes each. [default: default, or the
+    /// variant's own preset: old-duplicates for time-wait-one-msl]
+    #[arg(long, value_parser = parse::<Preset>)]
+    preset: Option<Preset>,
     /// Endpoint behaviour: rfc9293 (with RFC 5961 challenge ACKs and RFC
     /// 1337's ignore-RST-in-TIME-WAIT) or rfc793 (as first published).
     #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
@@ -60,12 +65,17 @@ Examples:
   synfin check --variant no-time-wait    a broken design: exit 1 and its counterexample
   synfin check --preset quick --dups 1   the quick world with one duplicate
 
-Exit status: 0 every safety property holds and every scenario is reached,
-1 a property is violated or a scenario missed, 2 bad usage.";
+Exit status: 0 every property is as claimed (every safety property holds, except
+one the profile is known to break, which must fail: time-wait-lasts-2msl under
+rfc793, RFC 1337's TIME-WAIT assassination; every scenario is reached), 1 a
+property is not as claimed, 2 bad usage.";
 
 /// Run `synfin check`.
 pub fn run(args: Args) -> ExitCode {
-    let mut cfg = Config::new(args.preset, args.profile, args.variant);
+    let preset = args
+        .preset
+        .unwrap_or_else(|| args.variant.map_or(Preset::Default, Variant::preset));
+    let mut cfg = Config::new(preset, args.profile, args.variant);
     args.budgets.apply(&mut cfg);
     let threads = args
         .threads
@@ -122,33 +132,65 @@ fn report_text(cfg: &Config, r: &Report) -> String {
             Expectation::Always => "safety",
             Expectation::Sometimes => "scenario",
         };
-        let verdict = match (v.expectation, v.holds) {
-            (Expectation::Always, true) => "holds",
-            (Expectation::Always, false) => "VIOLATED",
-            (Expectation::Sometimes, true) => "reached",
-            (Expectation::Sometimes, false) => "MISSED",
+        let verdict = match (v.expectation, v.holds, v.expected_to_fail) {
+            (Expectation::Always, true, false) => "holds",
+            (Expectation::Always, false, false) => "VIOLATED",
+            (Expectation::Always, false, true) => "fails",
+            (Expectation::Always, true, true) => "HOLDS",
+            (Expectation::Sometimes, true, _) => "reached",
+            (Expectation::Sometimes, false, _) => "MISSED",
         };
-        let len = v
+        let mut len = v
             .path
             .as_ref()
             .map(|p| format!("{} steps", p.len() - 1))
             .unwrap_or_default();
-        out += &format!("{:<24} {:<10} {:<9} {}\n", v.name, kind, verdict, len);
+        if v.expected_to_fail {
+            let sep = if len.is_empty() { "" } else { ", " };
+            len += &format!("{sep}expected under {}, see below", cfg.profile);
+        }
+        out += &format!(
+            "{:<24} {:<10} {:<9} {}\n",
+            v.name,
+            kind,
+            verdict,
+            len.trim_end()
+        );
     }
-    for v in r.verdicts.iter().filter(|v| !v.holds) {
-        match &v.path {
-            Some(path) => {
-                out += &format!(
-                    "\n{} violated: shortest counterexample, {} steps\n",
-                    v.name,
-                    path.len() - 1
-                );
+    for v in r.verdicts.iter().filter(|v| !v.holds || v.expected_to_fail) {
+        let why = properties::by_name(v.name)
+            .and_then(|p| p.fails_under)
+            .map_or("", |(_, why)| why);
+        match (&v.path, v.expected_to_fail) {
+            (Some(path), expected) => {
+                out += &if expected {
+                    format!(
+                        "\n{} fails under {}, as expected: {why}. Shortest counterexample, {} steps\n",
+                        v.name,
+                        cfg.profile,
+                        path.len() - 1
+                    )
+                } else {
+                    format!(
+                        "\n{} violated: shortest counterexample, {} steps\n",
+                        v.name,
+                        path.len() - 1
+                    )
+                };
                 let violation = Some((path.len() - 1, v.name));
                 out += &diagram::render_marked(path, Format::Text, violation);
                 out += "\nstep by step, with both endpoints and the network after each step:\n";
                 out += &render::steps(path);
             }
-            None => out += &format!("\n{}: no reachable state shows this scenario\n", v.name),
+            (None, true) => {
+                out += &format!(
+                    "\n{}: expected to fail under {} ({why}), but no reachable state breaks it\n",
+                    v.name, cfg.profile
+                )
+            }
+            (None, false) => {
+                out += &format!("\n{}: no reachable state shows this scenario\n", v.name)
+            }
         }
     }
     if let Some(variant) = cfg.variant {
@@ -186,7 +228,8 @@ fn hint(cfg: &Config, r: &Report) -> String {
 /// checked (budgets given on the command line are not repeated).
 fn world_args(cfg: &Config) -> String {
     let mut out = String::new();
-    if cfg.preset != Preset::Default {
+    let usual = cfg.variant.map_or(Preset::Default, Variant::preset);
+    if cfg.preset != usual {
         out += &format!(" --preset {}", cfg.preset);
     }
     if cfg.profile != Profile::Rfc9293 {
@@ -209,6 +252,8 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
             "name": v.name,
             "expectation": match v.expectation { Expectation::Always => "always", Expectation::Sometimes => "sometimes" },
             "holds": v.holds,
+            "claim": if v.expected_to_fail { "fails" } else if v.expectation == Expectation::Always { "holds" } else { "reached" },
+            "as_claimed": v.as_claimed(),
             "trace_length": v.path.as_ref().map(|p| p.len() - 1),
             "trace": v.path.as_ref().map(|p| p.iter().filter_map(|(_, a)| a.map(|a| render::action(&a))).collect::<Vec<_>>()),
         })).collect::<Vec<_>>(),

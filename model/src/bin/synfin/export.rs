@@ -34,7 +34,8 @@ Exit status: 0 written, 1 a scenario is unreachable (--scenarios), 2 bad usage
 or an unwritable --out."
 )]
 pub struct Args {
-    /// World size: quick, default or deep (`synfin list` describes each).
+    /// World size: quick, default, deep or old-duplicates (`synfin list`
+    /// describes each).
     #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
     preset: Preset,
     /// Endpoint behaviour: rfc9293 or rfc793.

@@ -44,6 +44,9 @@ fn list_text() -> String {
         .filter(|p| p.expectation == Expectation::Always)
     {
         out += &format!("  {:<24} {} [{}]\n", p.name, p.statement, p.reference);
+        if let Some((profile, why)) = p.fails_under {
+            out += &format!("  {:<24} claimed to fail under {profile}: {why}\n", "");
+        }
     }
     out += "\nScenarios (sometimes):\n";
     for p in properties::ALL
@@ -72,7 +75,14 @@ fn list_json() -> serde_json::Value {
         properties::ALL
             .iter()
             .filter(|p| p.expectation == e)
-            .map(|p| json!({"name": p.name, "statement": p.statement, "reference": p.reference}))
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "statement": p.statement,
+                    "reference": p.reference,
+                    "fails_under": p.fails_under.map(|(profile, why)| json!({"profile": profile.name(), "why": why})),
+                })
+            })
             .collect::<Vec<_>>()
     };
     json!({

@@ -52,7 +52,8 @@ pub struct ShowArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// World size: quick, default or deep (`synfin list` describes each).
+    /// World size: quick, default, deep or old-duplicates (`synfin list`
+    /// describes each).
     #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
     preset: Preset,
     /// Endpoint behaviour: rfc9293 or rfc793.
@@ -65,7 +66,7 @@ pub struct ShowArgs {
 /// Draw the counterexample of a broken design and say why it breaks.
 ///
 /// A variant removes one safeguard of TCP, such as TIME-WAIT; `synfin list`
-/// names all six. explain finds the shortest path on which the property the
+/// names them all. explain finds the shortest path on which the property the
 /// variant exists to break fails, draws it, says at which step it fails,
 /// and what the standard design does instead.
 #[derive(clap::Args, Debug)]
@@ -92,9 +93,11 @@ pub struct ExplainArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// World size: quick, default or deep (`synfin list` describes each).
-    #[arg(long, default_value = "default", value_parser = parse::<Preset>)]
-    preset: Preset,
+    /// World size: quick, default, deep or old-duplicates (`synfin list`
+    /// describes each). [default: the variant's own preset: default, or
+    /// old-duplicates for time-wait-one-msl]
+    #[arg(long, value_parser = parse::<Preset>)]
+    preset: Option<Preset>,
     /// Endpoint behaviour: rfc9293 or rfc793.
     #[arg(long, default_value = "rfc9293", value_parser = parse::<Profile>)]
     profile: Profile,
@@ -299,7 +302,8 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
         return code;
     }
     let v = args.variant;
-    let mut cfg = Config::new(args.preset, args.profile, Some(v));
+    let preset = args.preset.unwrap_or(v.preset());
+    let mut cfg = Config::new(preset, args.profile, Some(v));
     args.budgets.apply(&mut cfg);
     let prop = v.breaks();
     let mut how = if args.textbook {
