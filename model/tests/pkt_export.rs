@@ -73,6 +73,30 @@ fn every_quick_cover_script_parses() {
     assert!(stops.iter().any(|s| s.contains("TIME-WAIT")), "{stops:#?}");
 }
 
+/// Random walks with reopens, losses, duplicates and crashes: scripts that
+/// reopen sockets, retransmit and stop early still parse.
+#[test]
+fn random_walk_scripts_with_faults_parse() {
+    let mut cfg = quick();
+    cfg.opens = 2;
+    cfg.losses = 1;
+    cfg.dups = 1;
+    cfg.crashes = 1;
+    let mut scripts = 0;
+    for p in trace::random_paths(&cfg, 200, 7, 40) {
+        let t = trace::record(&cfg, "random", &p);
+        let stem = pkt::hash_stem(&t);
+        for role in [A, B] {
+            if let Ok(s) = pkt::script(&t, &stem, role) {
+                scripts += 1;
+                check_grammar(&s.text)
+                    .unwrap_or_else(|e| panic!("{stem}-{}: {e}\n{}", s.role, s.text));
+            }
+        }
+    }
+    assert!(scripts > 100, "{scripts}");
+}
+
 /// A path recorded as a trace.
 fn trace_of(cfg: &Config, actions: &[Action]) -> trace::Trace {
     trace::record(cfg, "depth", actions)

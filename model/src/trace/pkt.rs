@@ -49,7 +49,7 @@ pub const EARLY_MS: u64 = 100;
 pub struct Script {
     /// The host the stack under test plays: `'A'` or `'B'`.
     pub role: char,
-    /// The script, ending with a newline.
+    /// The script, ending with a newline; at least one outbound line.
     pub text: String,
     /// Why the script ends before the trace does, if it does (the script
     /// ends with a `// stop:` comment saying the same).
@@ -80,8 +80,8 @@ pub fn sysctls(t: &Trace) -> Vec<(&'static str, u64)> {
 /// The script that tests host `role` (`A` or `B`) of `t`: the stack under
 /// test plays `role`, the script plays the other host. `name` names the
 /// trace in the header comment. `Err` is the reason the (trace, role) is
-/// skipped: the trace cannot be expressed before the stack sends or
-/// receives its first segment.
+/// skipped: the trace cannot be expressed before the stack sends its
+/// first segment, or it sends none.
 pub fn script(t: &Trace, name: &str, role: usize) -> Result<Script, String> {
     let mut g = Gen::new(t, role);
     g.header(name);
@@ -92,10 +92,12 @@ pub fn script(t: &Trace, name: &str, role: usize) -> Result<Script, String> {
             break;
         }
     }
+    // A script checks the stack by the segments it expects from it: with
+    // none before the end or the stop, there is nothing to run.
     if g.packets == 0 {
         return Err(stopped.unwrap_or_else(|| {
             format!(
-                "the stack under test ({}) sends and receives no segment in this trace",
+                "the stack under test ({}) sends no segment in this trace",
                 g.me
             )
         }));
@@ -209,6 +211,7 @@ struct Gen<'a> {
     /// No event before this time (after the stack gives up: its timer may
     /// fire late).
     floor_ms: u64,
+    /// Outbound lines written.
     packets: usize,
     fds: BTreeSet<u32>,
     listen_fd: Option<u32>,
@@ -216,7 +219,8 @@ struct Gen<'a> {
     /// The stack has opened (listen or connect); `passive` if by listen.
     opened: bool,
     passive: bool,
-    /// The stack's ISS (relative to its ISN base), once it has one.
+    /// The ISS of the stack's latest SYN or SYN,ACK (relative to its ISN
+    /// base): its numbers count from it.
     my_iss: Option<i64>,
     /// Where the peer's sequence numbers count from: its first ISS.
     peer_zero: i64,
@@ -364,7 +368,6 @@ impl<'a> Gen<'a> {
                 if seg.from.starts_with(self.peer) {
                     let line = self.inbound(seg, before_state)?;
                     self.event(ms, &line);
-                    self.packets += 1;
                 }
             }
             "lose" | "delay" => {
@@ -424,9 +427,6 @@ impl<'a> Gen<'a> {
             if before_timer.is_none_or(|b| u64::from(v) > u64::from(b)) {
                 self.armed = u64::from(v);
             }
-        }
-        if self.my_iss.is_none() {
-            self.my_iss = after.iss;
         }
         for e in &after.events {
             if e == "connected" && self.passive && self.conn_fd.is_none() {
@@ -557,9 +557,10 @@ impl<'a> Gen<'a> {
         };
         let seq = match seg.seq {
             Some(s) => s - self.peer_zero,
-            // `<SEQ=0><CTL=RST,ACK>`: SYN-SENT checks only its ACK
-            // (RFC 9293 §3.10.7.3), so any sequence number will do.
-            None if before_state == "SYN-SENT" => 0,
+            // `<SEQ=0><CTL=RST,ACK>`: SYN-SENT checks only its ACK, CLOSED
+            // and LISTEN ignore a RST (RFC 9293 §3.10.7.1-3), so any
+            // sequence number will do.
+            None if matches!(before_state, "SYN-SENT" | "CLOSED" | "LISTEN") => 0,
             None => {
                 return Err(format!(
                 "{} arrives in {before_state}: a `<SEQ=0>` cannot be written relative to {}'s ISN",
@@ -592,7 +593,7 @@ impl<'a> Gen<'a> {
 
     /// An outbound line: what the stack must send. No `win` (packetdrill
     /// compares it when present), options `<...>` (any).
-    fn outbound(&self, seg: &TSeg) -> Result<String, String> {
+    fn outbound(&mut self, seg: &TSeg) -> Result<String, String> {
         let Some(seq) = seg.seq else {
             return Err(format!(
                 "{} answers with {}: a `<SEQ=0>` cannot be written relative to its ISN",
@@ -601,9 +602,14 @@ impl<'a> Gen<'a> {
             ));
         };
         let iss = match (self.my_iss, has(seg, "SYN")) {
-            (Some(iss), _) => iss,
-            // Its SYN or SYN,ACK: the ISN it chose.
-            (None, true) => seq,
+            // Its SYN or SYN,ACK carries the ISN it chose: packetdrill
+            // counts the stack's numbers from it, a new one (a new
+            // connection) included.
+            (_, true) => {
+                self.my_iss = Some(seq);
+                seq
+            }
+            (Some(iss), false) => iss,
             (None, false) => {
                 return Err(format!(
                     "{} sends {} before it has chosen an ISN",
