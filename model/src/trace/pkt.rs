@@ -56,14 +56,22 @@ pub struct Script {
     pub stopped: Option<String>,
 }
 
-/// The sysctls a script sets first, so that the kernel follows the
-/// model's timer and retry schedule: RFC 6298 doubling of the SYN timeout,
-/// the model's retry limit for SYN, SYN,ACK and data/FIN, its RTO once
-/// connected, no tail loss probes, and an RST in TIME-WAIT that ends it.
-/// The same settings as the kernel replay (`conformance/src/kernel/`).
+/// The sysctls a script sets first, so that the kernel behaves as the
+/// model's host: the deterministic settings of the kernel replay
+/// (`linux/src/sys/netns/sysctl.rs`: no SYN cookies, Fast Open, cached
+/// metrics, autocorking or rate limit on ACKs of unacceptable segments;
+/// RFC 6298 doubling of the SYN timeout), the trace's retry limit for SYN,
+/// SYN,ACK and data/FIN and its RTO once connected, no tail loss probes,
+/// and RFC 1337's F1 (ignore a RST in TIME-WAIT) exactly when the profile
+/// has it (`rfc9293`).
 pub fn sysctls(t: &Trace) -> Vec<(&'static str, u64)> {
     let retries = u64::from(t.config.retries).max(1);
     vec![
+        ("net.ipv4.tcp_syncookies", 0),
+        ("net.ipv4.tcp_fastopen", 0),
+        ("net.ipv4.tcp_no_metrics_save", 1),
+        ("net.ipv4.tcp_autocorking", 0),
+        ("net.ipv4.tcp_invalid_ratelimit", 0),
         ("net.ipv4.tcp_syn_linear_timeouts", 0),
         ("net.ipv4.tcp_syn_retries", retries),
         ("net.ipv4.tcp_synack_retries", retries),
@@ -73,7 +81,10 @@ pub fn sysctls(t: &Trace) -> Vec<(&'static str, u64)> {
             u64::from(t.config.rto) * t.config.tick_seconds * 1_000_000,
         ),
         ("net.ipv4.tcp_early_retrans", 0),
-        ("net.ipv4.tcp_rfc1337", 0),
+        (
+            "net.ipv4.tcp_rfc1337",
+            u64::from(t.config.profile == "rfc9293"),
+        ),
     ]
 }
 

@@ -13,8 +13,8 @@ use synfin_model::{Config, Preset, Profile};
 use crate::args::{parse, positive, Budgets};
 use crate::{progress, usage};
 
-/// Write conformance traces (synfin-trace/1), one JSON file per trace, or
-/// packetdrill scripts (--format pkt), one per trace and role.
+/// Write conformance traces (synfin-trace/1) or packetdrill scripts
+/// (--format pkt), one file per trace (per trace and role for scripts).
 ///
 /// A trace is a path of the model: its configuration, then one step per
 /// action (an application call, a segment delivered, lost, duplicated or
@@ -22,7 +22,8 @@ use crate::{progress, usage};
 /// `synfin-conform replay DIR` replays a directory of them against
 /// synfin-tcp; the book's trace-format chapter documents the format. Choose
 /// exactly one of --depth, --cover, --random and --scenarios. Prints one
-/// line: how many traces and steps were written where.
+/// line: how many traces and steps were written where (with --format pkt,
+/// how many scripts, then a line per reason scripts were skipped).
 ///
 /// With --format pkt, each trace becomes two packetdrill scripts,
 /// `<stem>-A.pkt` and `<stem>-B.pkt` (the stem its JSON file would have):
