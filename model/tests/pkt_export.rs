@@ -403,6 +403,13 @@ fn syscall(action: &str, fds: &mut BTreeSet<u64>) -> Result<(), String> {
                 return Err("a non-blocking connect returns -1 EINPROGRESS".into());
             }
         }
+        "read" => {
+            needs_fd(fds)?;
+            let n = args.rsplit(", ").next().unwrap_or("");
+            if !args.contains(", ..., ") || (ret != n && ret != "0") {
+                return Err("read(fd, ..., n) returns n, or 0 at the end of stream".into());
+            }
+        }
         "fcntl" | "setsockopt" | "getsockopt" | "bind" | "listen" | "shutdown" | "write" => {
             needs_fd(fds)?;
             let want = if name == "write" { "1" } else { "0" };

@@ -444,6 +444,9 @@ impl<'a> Gen<'a> {
                 let lfd = self.listen_fd.expect("a passive open listens");
                 let fd = self.fd();
                 self.event(ms, &format!("accept({lfd}, ..., ...) = {fd}"));
+                // Non-blocking, so that a read of bytes the kernel does not
+                // have fails at once instead of hanging the script.
+                self.event(ms, &format!("fcntl({fd}, F_SETFL, O_RDWR|O_NONBLOCK) = 0"));
                 self.conn_fd = Some(fd);
                 // The model's host no longer listens once its connection
                 // is established: close the listener so that a new SYN
@@ -460,6 +463,18 @@ impl<'a> Gen<'a> {
                         );
                     }
                 }
+            }
+        }
+        // What the model delivers to the application, the script reads:
+        // the bytes, then the end of stream.
+        if let Some(fd) = self.conn_fd {
+            let had = before.map_or(0, |b| b.delivered);
+            if after.delivered > had {
+                let n = after.delivered - had;
+                self.event(ms, &format!("read({fd}, ..., {n}) = {n}"));
+            }
+            if after.eof && !before.is_some_and(|b| b.eof) {
+                self.event(ms, &format!("read({fd}, ..., 1) = 0"));
             }
         }
         Ok(())
