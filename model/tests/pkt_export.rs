@@ -29,6 +29,33 @@ fn scenario_scripts_are_pinned() {
     }
 }
 
+/// The header sets what the profile says of a RST in TIME-WAIT (RFC 1337
+/// F1 in rfc9293, not in rfc793) and the trace's retry limit and RTO.
+#[test]
+fn header_follows_the_trace_configuration() {
+    for (profile, f1) in [(Profile::Rfc9293, 1), (Profile::Rfc793, 0)] {
+        let mut cfg = Config::new(Preset::Quick, profile, None);
+        cfg.retries = 3;
+        let t = trace::record(&cfg, "depth", &[Action::Connect(A)]);
+        let s = pkt::script(&t, "connect", A).unwrap();
+        for want in [
+            format!("`sysctl -q net.ipv4.tcp_rfc1337={f1}`"),
+            "`sysctl -q net.ipv4.tcp_syn_retries=3`".to_string(),
+            "`sysctl -q net.ipv4.tcp_retries2=3`".to_string(),
+            "`sysctl -q net.ipv4.tcp_rto_min_us=1000000`".to_string(),
+        ] {
+            assert!(s.text.contains(&want), "{profile:?}: no {want}\n{}", s.text);
+        }
+        assert!(s
+            .text
+            .starts_with("// synfin-trace/1: depth trace connect,"));
+        assert!(
+            s.text.contains("\n0 `sysctl"),
+            "the first event is at time 0"
+        );
+    }
+}
+
 /// Every script of the quick transition cover parses, and the cover
 /// yields scripts for both roles with the expected stops among them.
 #[test]
