@@ -291,19 +291,19 @@ impl<'a> Gen<'a> {
     }
 
     /// The time prefix of an event at `ms` (never before the last event or
-    /// the floor), relative to the last event.
-    fn time(&mut self, ms: u64) -> (String, u64) {
+    /// the floor), relative to the last event; the first is absolute.
+    fn time(&mut self, ms: u64) -> String {
         let ms = ms.max(self.floor_ms).max(self.last_ms.unwrap_or(0));
         let prefix = match self.last_ms {
             None => secs(ms),
             Some(last) => format!("+{}", secs(ms - last)),
         };
         self.last_ms = Some(ms);
-        (prefix, ms)
+        prefix
     }
 
     fn event(&mut self, ms: u64, what: &str) {
-        let (at, _) = self.time(ms);
+        let at = self.time(ms);
         self.lines.push(format!("{at} {what}"));
     }
 
