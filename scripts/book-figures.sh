@@ -52,6 +52,18 @@ done
 "$synfin" explain no-time-wait --textbook >"$out/explain-no-time-wait-textbook.txt"
 "$synfin" explain no-time-wait --textbook --format svg >"$out/explain-no-time-wait-textbook.svg"
 
+# packetdrill scripts the export writes (the packetdrill chapter's worked
+# example), run from a scratch directory so the summary names pkt/scenarios,
+# and without the timing (it differs from run to run).
+synfin_abs="$(cd "$(dirname "$synfin")" && pwd)/$(basename "$synfin")"
+scratch=$(mktemp -d)
+(cd "$scratch" && "$synfin_abs" export --preset quick --scenarios --format pkt --out pkt/scenarios) \
+  | sed -E 's/ in [0-9.]+ s / /' >"$out/export-pkt-scenarios.txt"
+for s in three-way-handshake-B connect-timeout-A; do
+  cp "$scratch/pkt/scenarios/$s.pkt" "$out/pkt-$s.pkt"
+done
+rm -rf "$scratch"
+
 # Help texts, as a user sees them.
 "$synfin" --help >"$out/help-synfin.txt"
 for cmd in check show explain explore export list; do

@@ -10,7 +10,8 @@
 //! - [`mod@format`]: the types a trace serializes from (the format itself);
 //! - [`observe`]: what a step shows, and [`record`] a path as a trace;
 //! - [`paths`]: which paths to export (depth, random, cover, scenarios);
-//! - [`mod@write`]: the files.
+//! - [`mod@write`]: the files;
+//! - [`pkt`]: a trace as the packetdrill script that tests one of its hosts.
 //!
 //! ```
 //! use synfin_model::{trace, Config, Preset, Profile};
@@ -24,6 +25,7 @@
 pub mod format;
 pub mod observe;
 pub mod paths;
+pub mod pkt;
 pub mod write;
 
 pub use format::{

@@ -1,17 +1,20 @@
-//! `synfin export`: conformance traces, one file per trace.
+//! `synfin export`: conformance traces, one file per trace, or packetdrill
+//! scripts, one per trace and role.
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::ArgGroup;
-use synfin_model::trace::{self, Cover, Trace};
+use synfin_model::trace::{self, pkt, Cover, Trace};
 use synfin_model::{Config, Preset, Profile};
 
 use crate::args::{parse, positive, Budgets};
 use crate::{progress, usage};
 
-/// Write conformance traces (synfin-trace/1), one JSON file per trace.
+/// Write conformance traces (synfin-trace/1) or packetdrill scripts
+/// (--format pkt), one file per trace (per trace and role for scripts).
 ///
 /// A trace is a path of the model: its configuration, then one step per
 /// action (an application call, a segment delivered, lost, duplicated or
@@ -19,7 +22,17 @@ use crate::{progress, usage};
 /// `synfin-conform replay DIR` replays a directory of them against
 /// synfin-tcp; the book's trace-format chapter documents the format. Choose
 /// exactly one of --depth, --cover, --random and --scenarios. Prints one
-/// line: how many traces and steps were written where.
+/// line: how many traces and steps were written where (with --format pkt,
+/// how many scripts, then a line per reason scripts were skipped).
+///
+/// With --format pkt, each trace becomes two packetdrill scripts,
+/// `<stem>-A.pkt` and `<stem>-B.pkt` (the stem its JSON file would have):
+/// in each the stack under test plays that host and the script plays the
+/// other, so real packetdrill can run it against a Linux kernel. A script
+/// that cannot follow its trace to the end stops with a `// stop:` comment
+/// saying why; a (trace, role) with nothing to check before that point is
+/// skipped, and the summary lists the reasons. The book's packetdrill
+/// chapter documents the mapping.
 #[derive(clap::Args, Debug)]
 #[command(
     group(ArgGroup::new("paths").required(true).args(["depth", "cover", "random", "scenarios"])),
@@ -29,6 +42,7 @@ Examples:
   synfin export --preset quick --cover transitions --out traces/cover
   synfin export --random 500 --seed 7 --retries 2 --out traces/random
   synfin export --scenarios --out traces/scenarios
+  synfin export --preset quick --scenarios --format pkt --out pkt/scenarios
 
 Exit status: 0 written, 1 a scenario is unreachable (--scenarios), 2 bad usage
 or an unwritable --out."
@@ -70,8 +84,14 @@ pub struct Args {
     /// rewrites the same files.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// What to write: `json`, the traces themselves (synfin-trace/1), or
+    /// `pkt`, packetdrill scripts, `<stem>-A.pkt` and `<stem>-B.pkt` per
+    /// trace, the stack under test playing that host.
+    #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "pkt"])]
+    format: String,
     /// Print one JSON summary object (traces, steps, keys, seconds, preset,
-    /// profile, origin) instead of a line of text.
+    /// profile, origin; with --format pkt also scripts, stopped and skipped,
+    /// each skipped script with its reason) instead of a line of text.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -121,6 +141,18 @@ pub fn run(args: Args) -> ExitCode {
             &format!("cannot write {}: {e}", args.out.display()),
         )
     };
+    if args.format == "pkt" {
+        let named: Vec<(String, &Trace)> = traces.iter().map(|t| (pkt::hash_stem(t), t)).collect();
+        let files = named.iter().map(|(s, _)| s).collect::<HashSet<_>>().len();
+        return match pkt::write(&args.out, &named) {
+            Ok(e) => {
+                let keys = cover.as_ref().map(|c| c.keys.len());
+                summary(&cfg, &args, origin, files, steps, keys, Some(&e), start);
+                ExitCode::SUCCESS
+            }
+            Err(e) => cannot(e),
+        };
+    }
     let files = match trace::write_traces(&args.out, &traces) {
         Ok(n) => n,
         Err(e) => return cannot(e),
@@ -131,7 +163,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     let keys = cover.as_ref().map(|c| c.keys.len());
-    summary(&cfg, &args, origin, files, steps, keys, start);
+    summary(&cfg, &args, origin, files, steps, keys, None, start);
     ExitCode::SUCCESS
 }
 
@@ -156,17 +188,37 @@ fn scenarios(cfg: &Config, args: &Args, start: Instant) -> ExitCode {
         .iter()
         .map(|(name, p)| (*name, trace::record(cfg, "scenario", p)))
         .collect();
-    if let Err(e) = trace::write_named(&args.out, &traces) {
-        return usage(
+    let cannot = |e: std::io::Error| {
+        usage(
             "export",
             &format!("cannot write {}: {e}", args.out.display()),
-        );
-    }
+        )
+    };
     let steps = traces.iter().map(|(_, t)| t.steps.len()).sum();
-    summary(cfg, args, "scenario", traces.len(), steps, None, start);
+    let mut scripts = None;
+    if args.format == "pkt" {
+        let named: Vec<(String, &Trace)> = traces.iter().map(|(n, t)| (n.to_string(), t)).collect();
+        match pkt::write(&args.out, &named) {
+            Ok(e) => scripts = Some(e),
+            Err(e) => return cannot(e),
+        }
+    } else if let Err(e) = trace::write_named(&args.out, &traces) {
+        return cannot(e);
+    }
+    summary(
+        cfg,
+        args,
+        "scenario",
+        traces.len(),
+        steps,
+        None,
+        scripts.as_ref(),
+        start,
+    );
     ExitCode::SUCCESS
 }
 
+#[allow(clippy::too_many_arguments)]
 fn summary(
     cfg: &Config,
     args: &Args,
@@ -174,15 +226,47 @@ fn summary(
     files: usize,
     steps: usize,
     keys: Option<usize>,
+    scripts: Option<&pkt::Export>,
     start: Instant,
 ) {
     let secs = start.elapsed().as_secs_f64();
     if args.json {
+        let mut v = serde_json::json!({"traces": files, "steps": steps, "keys": keys, "seconds": secs,
+            "preset": cfg.preset.name(), "profile": cfg.profile.name(), "origin": origin});
+        if let Some(e) = scripts {
+            let skipped: Vec<_> = e
+                .skipped
+                .iter()
+                .map(|(f, r)| serde_json::json!({"script": f, "reason": r}))
+                .collect();
+            v["scripts"] = e.scripts.into();
+            v["stopped"] = e.stopped.into();
+            v["skipped"] = skipped.into();
+        }
+        println!("{v}");
+    } else if let Some(e) = scripts {
         println!(
-            "{}",
-            serde_json::json!({"traces": files, "steps": steps, "keys": keys, "seconds": secs,
-                "preset": cfg.preset.name(), "profile": cfg.profile.name(), "origin": origin})
+            "{} packetdrill scripts ({} stop early), {} skipped, from {files} traces{} ({origin}, preset {}, profile {}) in {secs:.1} s -> {}",
+            e.scripts,
+            e.stopped,
+            e.skipped.len(),
+            keys.map(|k| format!(" taking {k} transition keys"))
+                .unwrap_or_default(),
+            cfg.preset,
+            cfg.profile,
+            args.out.display()
         );
+        // The reasons, most frequent first, with a script that shows each.
+        let mut by: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
+        for (f, r) in &e.skipped {
+            by.entry(reason_class(r)).or_default().push((f, r));
+        }
+        let mut by: Vec<_> = by.into_values().collect();
+        by.sort_by(|x, y| y.len().cmp(&x.len()).then(x[0].1.cmp(y[0].1)));
+        for fs in by {
+            let (f, r) = fs[0];
+            println!("  skipped {:>4} like {f}: {r}", fs.len());
+        }
     } else {
         println!(
             "{files} traces, {steps} steps{} ({origin}, preset {}, profile {}) in {secs:.1} s -> {}",
@@ -193,4 +277,20 @@ fn summary(
             args.out.display()
         );
     }
+}
+
+/// A skip reason without the segments and numbers it names, so that
+/// reasons group.
+fn reason_class(r: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in r.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' if depth > 0 => depth -= 1,
+            _ if depth > 0 || c.is_ascii_digit() => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
