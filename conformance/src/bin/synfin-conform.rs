@@ -103,6 +103,34 @@ enum Command {
         #[arg(long)]
         pcap_all: bool,
     },
+    /// Packetdrill scripts (the book's *Packetdrill scripts* chapter).
+    Pkt {
+        #[command(subcommand)]
+        command: PktCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PktCommand {
+    /// Run packetdrill scripts against a TCP. Exit 0: every script passed;
+    /// 1: one failed (FILE:LINE: expected ..., actual ...); 2: one is
+    /// malformed (FILE:LINE:COLUMN) or bad usage; 3: one uses something
+    /// unsupported (FILE:LINE), and none failed or was malformed.
+    Run {
+        /// The TCP under test: impl (synfin-tcp, in memory, virtual clock).
+        #[arg(long, default_value = "impl", value_parser = pkt_target)]
+        target: String,
+        /// Script files.
+        #[arg(required = true)]
+        scripts: Vec<PathBuf>,
+    },
+}
+
+fn pkt_target(s: &str) -> Result<String, String> {
+    match s {
+        "impl" => Ok(s.to_string()),
+        _ => Err(format!("unknown target `{s}` for pkt run; valid: impl")),
+    }
 }
 
 /// The TCP under test, as `--target` names it.
@@ -162,6 +190,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let command = match cli.command {
+        Command::Pkt {
+            command: PktCommand::Run { target, scripts },
+        } => return pkt_run(&target, &scripts),
+        c => c,
+    };
     let Command::Replay {
         target,
         profile,
@@ -176,7 +210,10 @@ fn main() -> ExitCode {
         expect,
         pcap,
         pcap_all,
-    } = cli.command;
+    } = command
+    else {
+        unreachable!("pkt returned above")
+    };
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("synfin-conform: {e}");
         ExitCode::from(2)
@@ -276,6 +313,60 @@ fn main() -> ExitCode {
     }
 }
 
+/// `synfin-conform pkt run`: each script against a fresh target, one line
+/// per script, then a summary with the interpreter's speed.
+fn pkt_run(target: &str, scripts: &[PathBuf]) -> ExitCode {
+    use synfin_conformance::pkt::{self, Verdict};
+    let _ = target; // impl is the only target so far
+    let start = std::time::Instant::now();
+    let (mut pass, mut fail, mut unsupported, mut malformed, mut lines) = (0, 0, 0, 0, 0);
+    for path in scripts {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("synfin-conform: {file}: {e}");
+                return ExitCode::from(pkt::EXIT_MALFORMED);
+            }
+        };
+        let script = match pkt::parse(&file, &text) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                malformed += 1;
+                continue;
+            }
+        };
+        lines += script.lines;
+        let mut t = pkt::SynfinTcpSockets::default();
+        let outcome = pkt::run(&script, &mut t);
+        match outcome.verdict {
+            Verdict::Pass => pass += 1,
+            Verdict::Fail { .. } => fail += 1,
+            Verdict::Unsupported { .. } => unsupported += 1,
+        }
+        println!("{}", outcome.message(&file));
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let n = scripts.len();
+    println!(
+        "{n} scripts against synfin-tcp: {pass} passed, {fail} failed, {unsupported} unsupported, \
+         {malformed} malformed; {lines} lines in {:.3} s ({:.0} scripts/s, {:.0} lines/s)",
+        secs,
+        n as f64 / secs,
+        lines as f64 / secs
+    );
+    ExitCode::from(if malformed > 0 {
+        pkt::EXIT_MALFORMED
+    } else if fail > 0 {
+        pkt::EXIT_FAIL
+    } else if unsupported > 0 {
+        pkt::EXIT_UNSUPPORTED
+    } else {
+        pkt::EXIT_PASS
+    })
+}
+
 /// Replays `suite` (only `profile`'s traces, if given) on one in-memory
 /// target, on this thread.
 fn in_memory(
@@ -293,7 +384,7 @@ fn in_memory(
 /// A clap error as one line: its first, without the `error: ` prefix.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is required: replay".to_string();
+        return "a command is required: replay, pkt".to_string();
     }
     let text = e.render().to_string();
     let line = text
