@@ -2,6 +2,11 @@
 //! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE] [--pcap DIR
 //! [--pcap-all]]`
 //!
+//! `synfin-conform pkt run SCRIPT... [--target impl]`: packetdrill scripts
+//! against synfin-tcp (the book's *Packetdrill scripts*); exit 0 every
+//! script passed, 1 one failed, 2 one is malformed (file:line:column) or
+//! bad usage, 3 one uses something unsupported.
+//!
 //! Targets (see the book's *Writing a target*):
 //!
 //! - `impl`: synfin-tcp, both hosts in memory, strict;

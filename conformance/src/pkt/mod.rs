@@ -9,14 +9,14 @@
 //! The book's *Packetdrill scripts* chapter lists the subset.
 //!
 //! - [`lexer`]: a cursor over one line;
-//! - [`parse`]: text to [`Script`], with file:line:column errors;
+//! - [`mod@parse`]: text to [`Script`], with file:line:column errors;
 //! - [`script`]: the typed script (events, times, system calls, packets,
 //!   options);
 //! - [`errno`]: the errno names scripts use;
 //! - [`segment`]: a whole segment, to and from an IPv4 packet;
 //! - [`target`]: what a script needs from a stack ([`SocketTarget`]);
 //! - [`shell`]: the table of shell lines the interpreter maps;
-//! - [`run`]: the interpreter and its verdicts;
+//! - [`mod@run`]: the interpreter and its verdicts;
 //! - [`synfin_tcp`]: synfin-tcp's endpoint behind a socket layer.
 
 pub mod errno;

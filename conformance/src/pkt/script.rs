@@ -1,8 +1,8 @@
 //! A packetdrill script as types: header options, then one event per line,
 //! each with its time.
 //!
-//! The parser ([`super::parse`]) builds these; the interpreter
-//! ([`super::run`]) reads only these, never text.
+//! The parser ([`mod@super::parse`]) builds these; the interpreter
+//! ([`mod@super::run`]) reads only these, never text.
 
 use std::fmt;
 

@@ -4,7 +4,7 @@
 //! system calls with their return values and errnos, a way to put a whole
 //! segment (window and options included) in front of the stack, the
 //! segments the stack sent, with when, and a clock. The interpreter
-//! ([`super::run`]) owns everything else: the script's file descriptors,
+//! ([`mod@super::run`]) owns everything else: the script's file descriptors,
 //! `O_NONBLOCK`, the addresses (`...` in a call), the relative numbering,
 //! timing and comparison.
 //!
