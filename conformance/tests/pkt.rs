@@ -289,3 +289,53 @@ proptest! {
         let _ = pkt::run(&s, &mut SynfinTcpSockets::default());
     }
 }
+
+/// The kernel target (Linux, root): a passing script passes, and Linux's
+/// RST with ACK for an ABORT stops the linger script at its line, which
+/// `linux.expect` lists. Skipped without root or /dev/net/tun unless
+/// `SYNFIN_REQUIRE_NETNS=1`.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_kernel_target_runs_scripts_in_a_private_namespace() {
+    use synfin_linux::sys::netns;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pkt");
+    let load = |name: &str| {
+        let p = dir.join(name);
+        let text = std::fs::read_to_string(&p).expect("read");
+        let mut s = pkt::parse(name, &text).expect("parses");
+        s.tolerance_usecs = s.tolerance_usecs.max(100_000);
+        s
+    };
+    if let Err(e) = netns::check_tun_device() {
+        assert!(!netns::netns_required(), "{e}");
+        eprintln!("SKIPPED the_kernel_target_runs_scripts_in_a_private_namespace: {e}");
+        return;
+    }
+    let run = |name: &str| match pkt::kernel::run_in_netns(load(name)) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            assert!(!netns::netns_required(), "{e}");
+            eprintln!("SKIPPED the_kernel_target_runs_scripts_in_a_private_namespace: {e}");
+            None
+        }
+    };
+    let Some(o) = run("established-data.pkt") else {
+        return;
+    };
+    assert_eq!(
+        o.verdict,
+        Verdict::Pass,
+        "{}",
+        o.message("established-data.pkt")
+    );
+    let o = run("listen-syn.pkt").expect("ran once");
+    assert_eq!(o.verdict, Verdict::Pass, "{}", o.message("listen-syn.pkt"));
+    let o = run("call-close-linger-abort.pkt").expect("ran once");
+    assert!(
+        o.message("call-close-linger-abort.pkt").starts_with(
+            "call-close-linger-abort.pkt:14: expected > R 1:1(0), actual > R. 1:1(0) ack 1"
+        ),
+        "{}",
+        o.message("call-close-linger-abort.pkt")
+    );
+}

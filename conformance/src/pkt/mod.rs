@@ -17,9 +17,13 @@
 //! - [`target`]: what a script needs from a stack ([`SocketTarget`]);
 //! - [`shell`]: the table of shell lines the interpreter maps;
 //! - [`mod@run`]: the interpreter and its verdicts;
-//! - [`synfin_tcp`]: synfin-tcp's endpoint behind a socket layer.
+//! - [`synfin_tcp`]: synfin-tcp's endpoint behind a socket layer;
+//! - `kernel` (Linux only): the kernel's sockets in a private namespace,
+//!   behind a TUN device, on real time.
 
 pub mod errno;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 pub mod lexer;
 pub mod parse;
 pub mod run;

@@ -57,6 +57,8 @@ struct Sock {
     reuse_addr: bool,
     linger: Option<(bool, u32)>,
     shut_wr: bool,
+    /// A non-blocking connect whose completion no connect has reported.
+    connect_pending: bool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -343,11 +345,17 @@ impl SocketTarget for SynfinTcpSockets {
                     return Err(e.into());
                 }
                 let state = self.ep.as_ref().and_then(|ep| ep.state(h));
-                return Err(match state {
-                    Some(State::SynSent | State::SynReceived) => Errno::Ealready,
-                    _ => Errno::Eisconn,
+                if matches!(state, Some(State::SynSent | State::SynReceived)) {
+                    return Err(Errno::Ealready.into());
                 }
-                .into());
+                // As in Linux: the first connect after the handshake of a
+                // non-blocking connect completes it and returns 0.
+                let sock = self.sock(s)?;
+                if sock.connect_pending {
+                    sock.connect_pending = false;
+                    return Ok(());
+                }
+                return Err(Errno::Eisconn.into());
             }
             Role::Fresh => {}
         }
@@ -357,6 +365,7 @@ impl SocketTarget for SynfinTcpSockets {
         self.pump();
         let sock = self.sock(s)?;
         sock.role = Role::Conn(h);
+        sock.connect_pending = true;
         Err(Errno::Einprogress.into())
     }
 
@@ -503,14 +512,14 @@ impl SocketTarget for SynfinTcpSockets {
         }
     }
 
-    fn state(&self, local: SocketAddrV4, remote: SocketAddrV4) -> &'static str {
+    fn state(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> &'static str {
         self.ep
             .as_ref()
             .and_then(|ep| ep.state_of(local, remote))
             .map_or("CLOSED", state_name)
     }
 
-    fn listening(&self, local: SocketAddrV4) -> bool {
+    fn listening(&mut self, local: SocketAddrV4) -> bool {
         self.ep.as_ref().is_some_and(|ep| ep.is_listening(local))
     }
 }

@@ -122,7 +122,7 @@ pub trait SocketTarget {
     fn sysctl(&mut self, name: &str, value: &str) -> Result<(), String>;
     /// The RFC 9293 state (`ESTABLISHED`, `TIME-WAIT`, ...) of the
     /// connection between `local` and `remote`; `CLOSED` if there is none.
-    fn state(&self, local: SocketAddrV4, remote: SocketAddrV4) -> &'static str;
+    fn state(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> &'static str;
     /// Whether a socket listens on `local`.
-    fn listening(&self, local: SocketAddrV4) -> bool;
+    fn listening(&mut self, local: SocketAddrV4) -> bool;
 }
