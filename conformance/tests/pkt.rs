@@ -223,6 +223,35 @@ fn the_command_exits_0_1_2_3() {
 
     let (code, _, err) = conform(&["pkt", "run", "--target", "nope", &good]);
     assert_eq!(code, 2, "{err}");
+
+    // --expect: a failure at its listed line is expected (exit 0); a listed
+    // script that passes is stale (exit 1); a malformed entry exits 2.
+    let expect = write("t.expect", "# known\nbad.pkt:9 close returns 0 here\n");
+    let (code, out, _) = conform(&["pkt", "run", "--expect", &expect, &bad]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[expected: close returns 0 here]"), "{out}");
+    assert!(out.contains("0 failed, 1 failed as expected"), "{out}");
+    let good_name = scripts()[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let stale = write("stale.expect", &format!("{good_name}:3 no longer fails\n"));
+    let (code, out, _) = conform(&["pkt", "run", "--expect", &stale, &good]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{stale}:1: stale expectation: {good_name} was expected to fail at line 3"
+        )),
+        "{out}"
+    );
+    let broken = write("broken.expect", "bad.pkt nine\n");
+    let (code, _, err) = conform(&["pkt", "run", "--expect", &broken, &good]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{broken}:1: expected `SCRIPT.pkt:LINE reason`")),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
