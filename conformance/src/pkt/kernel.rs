@@ -10,7 +10,7 @@
 //! non-blocking; the interpreter emulates blocking. Inbound segments are
 //! written to the device as IPv4 packets, options and all; outbound ones
 //! are read from it, timestamped when read. `sysctl` lines write the
-//! namespace's own `net.ipv4.tcp_*` settings; `ss ... state` lines ask
+//! namespace's own `net.ipv4.tcp_*` settings (a list of per-namespace ones); `ss ... state` lines ask
 //! sock_diag.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -157,6 +157,31 @@ impl KernelSockets {
         id
     }
 }
+
+/// The `net.ipv4.tcp_*` settings a script may write: each is per network
+/// namespace, so writing it changes only the script's namespace.
+const PER_NETNS: &[&str] = &[
+    "timestamps",
+    "sack",
+    "window_scaling",
+    "ecn",
+    "fastopen",
+    "syncookies",
+    "rfc1337",
+    "syn_retries",
+    "synack_retries",
+    "retries1",
+    "retries2",
+    "orphan_retries",
+    "fin_timeout",
+    "early_retrans",
+    "syn_linear_timeouts",
+    "rto_min_us",
+    "invalid_ratelimit",
+    "tw_reuse",
+    "max_syn_backlog",
+    "abort_on_overflow",
+];
 
 fn state_name(k: KernelState) -> &'static str {
     match k {
@@ -363,8 +388,14 @@ impl SocketTarget for KernelSockets {
                 "{name}: only the namespace's own net.ipv4.tcp_* settings are written"
             ));
         };
-        if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("{name}: not a sysctl name"));
+        // Only knobs each network namespace has its own copy of: a global
+        // one (tcp_mem, say) written here would change the host.
+        if !PER_NETNS.contains(&key) {
+            return Err(format!(
+                "{name}: not one of the per-namespace settings the kernel target writes \
+                 (net.ipv4.tcp_{})",
+                PER_NETNS.join(", tcp_")
+            ));
         }
         std::fs::write(format!("/proc/sys/net/ipv4/tcp_{key}"), value)
             .map_err(|e| format!("{name}={value}: {e}"))
