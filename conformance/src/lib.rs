@@ -10,6 +10,7 @@
 //! - [`report`]: a summary as `synfin-conform` prints it;
 //! - [`gate`]: the CI gate: JUnit XML, a Markdown job summary, and an
 //!   expectations file of accepted divergences;
+//! - [`pkt`]: packetdrill scripts, parsed and run against a target;
 //! - [`pcap`]: a replay as a pcapng capture, expected and observed
 //!   streams side by side, for Wireshark;
 //! - [`oracle`]: the model's transition key, computed from an
@@ -23,6 +24,7 @@ pub mod gate;
 pub mod kernel;
 pub mod oracle;
 pub mod pcap;
+pub mod pkt;
 pub mod replay;
 pub mod report;
 pub mod target;

@@ -2,6 +2,11 @@
 //! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE] [--pcap DIR
 //! [--pcap-all]]`
 //!
+//! `synfin-conform pkt run SCRIPT... [--target impl|kernel]`: packetdrill
+//! scripts against synfin-tcp or Linux (the book's *Packetdrill scripts*); exit 0 every
+//! script passed, 1 one failed, 2 one is malformed (file:line:column) or
+//! bad usage, 3 one uses something unsupported.
+//!
 //! Targets (see the book's *Writing a target*):
 //!
 //! - `impl`: synfin-tcp, both hosts in memory, strict;
@@ -103,6 +108,53 @@ enum Command {
         #[arg(long)]
         pcap_all: bool,
     },
+    /// Packetdrill scripts (the book's *Packetdrill scripts* chapter).
+    Pkt {
+        #[command(subcommand)]
+        command: PktCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PktCommand {
+    /// Run packetdrill scripts against a TCP. Exit 0: every script passed;
+    /// 1: one failed (FILE:LINE: expected ..., actual ...); 2: one is
+    /// malformed (FILE:LINE:COLUMN) or bad usage; 3: one uses something
+    /// unsupported (FILE:LINE), and none failed or was malformed.
+    Run {
+        /// The TCP under test: impl (synfin-tcp, in memory, virtual clock)
+        /// or kernel (Linux, real time, a private network namespace per
+        /// script; needs root).
+        #[arg(long, default_value = "impl", value_parser = pkt_target)]
+        target: String,
+        /// Raise every script's --tolerance_usecs to at least N (a real
+        /// kernel's timers run late by up to a timer-wheel slot).
+        #[arg(long, value_name = "N")]
+        min_tolerance_usecs: Option<u64>,
+        /// Known differences: lines `SCRIPT.pkt:LINE reason`. A script that
+        /// fails at its listed line counts as expected; one that passes or
+        /// fails elsewhere is a stale expectation (exit 1).
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
+        /// Script files.
+        #[arg(required = true)]
+        scripts: Vec<PathBuf>,
+    },
+}
+
+fn pkt_target(s: &str) -> Result<String, String> {
+    match s {
+        "impl" => Ok(s.to_string()),
+        "kernel" if cfg!(target_os = "linux") => Ok(s.to_string()),
+        _ => Err(format!(
+            "unknown target `{s}` for pkt run; valid: {}",
+            if cfg!(target_os = "linux") {
+                "impl, kernel"
+            } else {
+                "impl (kernel: Linux only)"
+            }
+        )),
+    }
 }
 
 /// The TCP under test, as `--target` names it.
@@ -162,6 +214,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let command = match cli.command {
+        Command::Pkt {
+            command:
+                PktCommand::Run {
+                    target,
+                    min_tolerance_usecs,
+                    expect,
+                    scripts,
+                },
+        } => return pkt_run(&target, min_tolerance_usecs, expect.as_deref(), &scripts),
+        c => c,
+    };
     let Command::Replay {
         target,
         profile,
@@ -176,7 +240,10 @@ fn main() -> ExitCode {
         expect,
         pcap,
         pcap_all,
-    } = cli.command;
+    } = command
+    else {
+        unreachable!("pkt returned above")
+    };
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("synfin-conform: {e}");
         ExitCode::from(2)
@@ -276,6 +343,161 @@ fn main() -> ExitCode {
     }
 }
 
+/// `synfin-conform pkt run`: each script against a fresh target, one line
+/// per script, then a summary with the interpreter's speed.
+fn pkt_run(
+    target: &str,
+    min_tolerance: Option<u64>,
+    expect: Option<&std::path::Path>,
+    scripts: &[PathBuf],
+) -> ExitCode {
+    use synfin_conformance::pkt::{self, Verdict};
+    let mut expected = match expect.map(pkt_expectations).transpose() {
+        Ok(e) => e.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
+            return ExitCode::from(pkt::EXIT_MALFORMED);
+        }
+    };
+    let start = std::time::Instant::now();
+    let (mut pass, mut fail, mut unsupported, mut malformed, mut lines) = (0, 0, 0, 0, 0);
+    let mut as_expected = 0;
+    for path in scripts {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("synfin-conform: {file}: {e}");
+                return ExitCode::from(pkt::EXIT_MALFORMED);
+            }
+        };
+        let script = match pkt::parse(&file, &text) {
+            Ok(mut s) => {
+                if let Some(t) = min_tolerance {
+                    s.tolerance_usecs = s.tolerance_usecs.max(t);
+                }
+                s
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                malformed += 1;
+                continue;
+            }
+        };
+        lines += script.lines;
+        let outcome = match target {
+            #[cfg(target_os = "linux")]
+            "kernel" => match pkt::kernel::run_in_netns(script) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("synfin-conform: {e}");
+                    return ExitCode::from(pkt::EXIT_MALFORMED);
+                }
+            },
+            _ => pkt::run(&script, &mut pkt::SynfinTcpSockets::default()),
+        };
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let listed = expected.remove(&base);
+        let message = outcome.message(&file);
+        match (&outcome.verdict, listed) {
+            (Verdict::Fail { line, .. }, Some(e)) if *line == e.line => {
+                as_expected += 1;
+                println!("{message} [expected: {}]", e.reason);
+            }
+            (_, Some(e)) => {
+                fail += 1;
+                println!("{message}");
+                println!(
+                    "{}:{}: stale expectation: {base} was expected to fail at line {}",
+                    e.file, e.at, e.line
+                );
+            }
+            (Verdict::Pass, None) => {
+                pass += 1;
+                println!("{message}");
+            }
+            (Verdict::Fail { .. }, None) => {
+                fail += 1;
+                println!("{message}");
+            }
+            (Verdict::Unsupported { .. }, None) => {
+                unsupported += 1;
+                println!("{message}");
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let name = if target == "kernel" {
+        "linux"
+    } else {
+        "synfin-tcp"
+    };
+    let n = scripts.len();
+    println!(
+        "{n} scripts against {name}: {pass} passed, {fail} failed, {as_expected} failed as \
+         expected, {unsupported} unsupported, {malformed} malformed; {lines} lines in {:.3} s \
+         ({:.0} scripts/s, {:.0} lines/s)",
+        secs,
+        n as f64 / secs,
+        lines as f64 / secs
+    );
+    ExitCode::from(if malformed > 0 {
+        pkt::EXIT_MALFORMED
+    } else if fail > 0 {
+        pkt::EXIT_FAIL
+    } else if unsupported > 0 {
+        pkt::EXIT_UNSUPPORTED
+    } else {
+        pkt::EXIT_PASS
+    })
+}
+
+/// One line of a `pkt run --expect` file.
+struct PktExpectation {
+    file: String,
+    at: usize,
+    line: usize,
+    reason: String,
+}
+
+/// `SCRIPT.pkt:LINE reason` lines, `#` comments; by script file name.
+fn pkt_expectations(
+    path: &std::path::Path,
+) -> Result<std::collections::HashMap<String, PktExpectation>, String> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
+    let mut map = std::collections::HashMap::new();
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let (head, reason) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+        let parsed = head
+            .rsplit_once(':')
+            .and_then(|(name, n)| Some((name, n.parse::<usize>().ok()?)));
+        let Some((name, line)) = parsed else {
+            return Err(format!(
+                "{file}:{}: expected `SCRIPT.pkt:LINE reason`, found `{l}`",
+                i + 1
+            ));
+        };
+        let e = PktExpectation {
+            file: file.clone(),
+            at: i + 1,
+            line,
+            reason: reason.trim().to_string(),
+        };
+        if map.insert(name.to_string(), e).is_some() {
+            return Err(format!("{file}:{}: {name} is listed twice", i + 1));
+        }
+    }
+    Ok(map)
+}
+
 /// Replays `suite` (only `profile`'s traces, if given) on one in-memory
 /// target, on this thread.
 fn in_memory(
@@ -293,7 +515,7 @@ fn in_memory(
 /// A clap error as one line: its first, without the `error: ` prefix.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is required: replay".to_string();
+        return "a command is required: replay, pkt".to_string();
     }
     let text = e.render().to_string();
     let line = text

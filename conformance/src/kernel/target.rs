@@ -431,7 +431,7 @@ fn state(k: KernelState) -> State {
 
 /// Turns delayed ACKs off on the namespace's route to the harness
 /// (`quickack 1`, RTAX_QUICKACK), with iproute2 in this thread's namespace.
-fn quickack_route() -> io::Result<()> {
+pub(crate) fn quickack_route() -> io::Result<()> {
     use synfin_linux::sys::netns::{KERNEL_IP, PREFIX_LEN, TUN_NAME};
     let net = format!(
         "{}/{PREFIX_LEN}",
