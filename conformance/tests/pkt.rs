@@ -99,20 +99,21 @@ fn a_missing_packet_and_a_late_one_fail_with_the_time() {
         "m.pkt:9: expected > . 1:1(0) ack 1 at 0.000000, actual no packet by 0.010000"
     );
     // The retransmission comes at 1 s, not 0.5 s.
-    let text =
-        format!("{HANDSHAKE}+0 write(4, ..., 1) = 1\n+0 > P. 1:2(1) ack 1\n+.5 > . 1:2(1) ack 1\n");
+    let text = format!(
+        "{HANDSHAKE}+0 write(4, ..., 1) = 1\n+0 > P. 1:2(1) ack 1\n+.5 > P. 1:2(1) ack 1\n"
+    );
     let o = run_text("late.pkt", &text);
     assert_eq!(
         o.message("late.pkt"),
-        "late.pkt:11: expected > . 1:2(1) ack 1 at 0.500000, actual no packet by 0.510000"
+        "late.pkt:11: expected > P. 1:2(1) ack 1 at 0.500000, actual no packet by 0.510000"
     );
     let text =
-        format!("{HANDSHAKE}+0 write(4, ..., 1) = 1\n+0 > P. 1:2(1) ack 1\n+2 > . 1:2(1) ack 1\n");
+        format!("{HANDSHAKE}+0 write(4, ..., 1) = 1\n+0 > P. 1:2(1) ack 1\n+2 > P. 1:2(1) ack 1\n");
     let o = run_text("early.pkt", &text);
     assert_eq!(
         o.message("early.pkt"),
-        "early.pkt:11: expected > . 1:2(1) ack 1 at 2.000000, \
-         actual > . 1:2(1) ack 1 win 65535 <> at 1.000000 (too early)"
+        "early.pkt:11: expected > P. 1:2(1) ack 1 at 2.000000, \
+         actual > P. 1:2(1) ack 1 win 65535 <> at 1.000000 (too early)"
     );
 }
 

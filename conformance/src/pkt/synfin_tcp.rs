@@ -503,6 +503,29 @@ impl SocketTarget for SynfinTcpSockets {
                 | "net.ipv4.tcp_fastopen",
                 Some(0),
             ) => Ok(()),
+            // Linux mechanisms synfin-tcp does not have: the setting that
+            // turns them off (or, for tcp_syn_linear_timeouts, that restores
+            // RFC 6298's doubling) is what synfin-tcp does already.
+            (
+                "net.ipv4.tcp_syncookies"
+                | "net.ipv4.tcp_autocorking"
+                | "net.ipv4.tcp_early_retrans"
+                | "net.ipv4.tcp_syn_linear_timeouts",
+                Some(0),
+            )
+            | ("net.ipv4.tcp_no_metrics_save", Some(1)) => Ok(()),
+            // Linux's rate limit on ACKs to invalid segments; 0 is none.
+            ("net.ipv4.tcp_invalid_ratelimit", Some(0)) => {
+                change(&mut || c.challenge_ack_limit = u32::MAX)
+            }
+            // The RTO floor; synfin-tcp's initial RTO starts there too, as
+            // Linux's does when the floor is above its 1 s initial RTO.
+            ("net.ipv4.tcp_rto_min_us", Some(us)) if us > 0 => change(&mut || {
+                let rto = std::time::Duration::from_micros(u64::from(us));
+                c.rto_min = rto;
+                c.rto_initial = c.rto_initial.max(rto);
+                c.rto_syn_fallback = c.rto_syn_fallback.max(rto);
+            }),
             ("net.ipv4.tcp_rfc1337", Some(v @ (0 | 1))) => change(&mut || c.rfc1337 = v == 1),
             ("net.ipv4.tcp_syn_retries" | "net.ipv4.tcp_synack_retries", Some(v)) => {
                 change(&mut || c.syn_retries = v)

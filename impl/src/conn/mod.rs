@@ -436,6 +436,11 @@ impl Connection {
             return;
         }
         let mut flags = Flags::ACK;
+        // A copy of the segment that pushed the data (§3.9.1.2: PSH on the
+        // segment that empties the send buffer) pushes it again.
+        if n > 0 && n as u32 == in_flight && self.unsent() == 0 {
+            flags |= Flags::PSH;
+        }
         if fin_outstanding && n as u32 == in_flight && !(self.fin_alone && n > 0) {
             flags |= Flags::FIN;
         }
