@@ -145,7 +145,8 @@ fn duplicate_acks_do_not_reset_retries() {
     for i in 0..15 {
         let wait = p.until_timer();
         let out = p.advance(wait);
-        assert_eq!(shape(&out), [(ours(1), A, 10)], "retransmission {i}");
+        // The copy pushes the data again, as the first did (§3.9.1.2).
+        assert_eq!(shape(&out), [(ours(1), ap(), 10)], "retransmission {i}");
         let out = p.deliver(&with_window(seg(theirs(1), ours(1), A, &[]), 1000));
         assert!(out.is_empty(), "{out:?}");
     }
