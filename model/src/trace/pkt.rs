@@ -338,7 +338,16 @@ impl<'a> Gen<'a> {
             .iter()
             .take_while(|s| s.tick == tick)
             .any(|s| s.input.kind == "timeout" && self.is_me(s.input.host.as_deref()));
-        if timer_later {
+        // The stack's timer is due now (no whole tick left) and this step is
+        // not its expiry: in the model the step comes first, so the script
+        // must reach the stack before its timer does.
+        let mine = if self.me == 'B' { B } else { A };
+        let due_now = i > 0
+            && self.t.steps[i - 1].tick == tick
+            && obs(&self.t.steps[i - 1], mine).timer == Some(0)
+            && !(self.t.steps[i].input.kind == "timeout"
+                && self.is_me(self.t.steps[i].input.host.as_deref()));
+        if timer_later || due_now {
             ms.saturating_sub(EARLY_MS)
         } else {
             ms
