@@ -2,8 +2,8 @@
 //! judged against the RFC text, with how a replay recognises it; and the
 //! `linux` comparison policy that carries them.
 
-use crate::replay::{rst_gains_ack, Absorption, Deviation, Difference, Policy, Ruling};
-use crate::trace::{Call, Flags, Segment, State};
+use crate::replay::{pure_ack, Absorption, Deviation, Difference, Policy, Ruling};
+use crate::trace::{Call, Flags, State};
 
 /// How the kernel is compared: what RFC 9293 leaves open and cannot change
 /// a later step is absorbed (the TIME-WAIT timer's length, an ABORT RST
@@ -135,15 +135,10 @@ pub const KERNEL_DEVIATIONS: &[Deviation] = &[
     },
 ];
 
-/// One bare ACK.
-fn pure_ack(v: &[Segment]) -> bool {
-    v.len() == 1 && v[0].flags == Flags::ACK && v[0].len == 0
-}
-
 /// An ABORT whose RST carries ACK towards a peer in SYN-SENT: the `linux`
 /// policy absorbed it everywhere else before classification.
 fn rst_carries_ack_to_syn_sent(d: &Difference) -> bool {
-    d.is_call(Call::Abort) && d.only_emitted_differs() && rst_gains_ack(d.expected, d.actual)
+    d.abort_rst_gains_ack()
 }
 
 /// RFC 1337 F1 (rfc9293 profile) ignores an RST in TIME-WAIT; Linux ends it.
@@ -254,7 +249,7 @@ fn retransmit_collapses_data_fin(d: &Difference) -> bool {
 mod tests {
     use super::*;
     use crate::replay::compare;
-    use crate::trace::{HostId, Input, Observation, Profile, Step};
+    use crate::trace::{HostId, Input, Observation, Profile, Segment, Step};
 
     fn obs(state: State, timer: Option<u8>, emitted: Vec<Segment>) -> Observation {
         Observation {

@@ -37,6 +37,6 @@ pub use describe::{describe, so_far};
 pub use engine::{replay, stimulus};
 pub use numbering::{Numbering, ISN_BASES};
 pub use outcome::{Outcome, Verdict};
-pub use policy::{Absorption, Deviation, Difference, Policy, Ruling};
+pub use policy::{pure_ack, Absorption, Deviation, Difference, Policy, Ruling};
 pub use runner::{run, run_parallel, Bases, Plan, Worker};
 pub use summary::Summary;

@@ -231,10 +231,25 @@ impl Difference<'_> {
         e == *self.actual
     }
 
+    /// Whether the host's application called ABORT and the only
+    /// difference is that the target's RST carries an ACK: a deviation
+    /// only where the `rst-carries-ack` absorption does not reach (the
+    /// peer in SYN-SENT).
+    pub fn abort_rst_gains_ack(&self) -> bool {
+        self.is_call(Call::Abort)
+            && self.only_emitted_differs()
+            && super::compare::rst_gains_ack(self.expected, self.actual)
+    }
+
     /// Whether only the emitted segments differ.
     pub fn only_emitted_differs(&self) -> bool {
         self.same_but(|e| e.emitted = self.actual.emitted.clone())
     }
+}
+
+/// Whether `v` is one bare ACK: no data, no other control bit.
+pub fn pure_ack(v: &[Segment]) -> bool {
+    v.len() == 1 && v[0].flags == Flags::ACK && v[0].len == 0
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! against the RFC text; the book's *Any TCP over a pipe* chapter lists
 //! them with their counts.
 
-use crate::replay::{rst_gains_ack, Absorption, Deviation, Difference, Policy, Ruling};
-use crate::trace::{Call, Event, Flags, Input, Profile, Segment, State};
+use crate::replay::{pure_ack, Absorption, Deviation, Difference, Policy, Ruling};
+use crate::trace::{Event, Flags, Input, Profile, Segment, State};
 
 /// How lwIP is compared: what RFC 9293 leaves open and cannot change a
 /// later step is absorbed (the TIME-WAIT timer's length: lwIP's is
@@ -136,11 +136,6 @@ pub const LWIP_DEVIATIONS: &[Deviation] = &[
         recognise: Some(rst_carries_ack_to_syn_sent),
     },
 ];
-
-/// One bare ACK.
-fn pure_ack(v: &[Segment]) -> bool {
-    v.len() == 1 && v[0].flags == Flags::ACK && v[0].len == 0
-}
 
 /// A SYN alone: a retransmitted SYN.
 fn is_syn(s: &Segment) -> bool {
@@ -300,7 +295,7 @@ fn syn_retries_outlive_the_handshake(d: &Difference) -> bool {
 
 /// An ABORT whose RST carries ACK towards a peer in SYN-SENT.
 fn rst_carries_ack_to_syn_sent(d: &Difference) -> bool {
-    d.is_call(Call::Abort) && d.only_emitted_differs() && rst_gains_ack(d.expected, d.actual)
+    d.abort_rst_gains_ack()
 }
 
 #[cfg(test)]

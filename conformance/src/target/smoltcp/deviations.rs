@@ -9,7 +9,7 @@
 //! `socket/tcp.rs` is named in each `what`), so an adapter bug does not
 //! hide behind a name.
 
-use crate::replay::{Absorption, Deviation, Difference, Policy, Ruling};
+use crate::replay::{pure_ack, Absorption, Deviation, Difference, Policy, Ruling};
 use crate::trace::{Call, Event, Flags, Observation, Profile, Segment, State};
 
 /// How smoltcp is compared: what RFC 9293 leaves open and cannot change a
@@ -176,11 +176,6 @@ fn before<'a>(d: &Difference<'a>) -> Option<&'a Observation> {
 /// The host's state before the step (CLOSED at the first).
 fn state_before(d: &Difference) -> State {
     before(d).map_or(State::Closed, |o| o.state)
-}
-
-/// One bare ACK.
-fn pure_ack(v: &[Segment]) -> bool {
-    v.len() == 1 && v[0].flags == Flags::ACK && v[0].len == 0
 }
 
 /// One RST, with or without ACK.
