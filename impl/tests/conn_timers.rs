@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use synfin_tcp::conn::{Config, Connection, Event, State, Timer};
+use synfin_tcp::conn::{Backoff, Config, Connection, Event, State, Timer};
 use synfin_tcp::seq::SeqNum;
 use synfin_tcp::time::Instant;
 use synfin_tcp::wire::{Flags, Segment};
@@ -57,6 +57,38 @@ fn syn_retry_limit_is_configurable() {
     assert_eq!(s.fire(), secs(7));
     assert_eq!(s.state(), State::Closed);
     s.expect_events(&[Event::TimedOut]);
+}
+
+#[test]
+fn constant_backoff_resends_the_syn_every_rto_then_times_out() {
+    // `Backoff::Constant` (not RFC 6298 (5.5)): the RTO stays at 1 s, so
+    // the SYN goes again at 1, 2, 3 s and the open fails at 4 s.
+    let cfg = Config {
+        backoff: Backoff::Constant,
+        syn_retries: 3,
+        ..config()
+    };
+    let mut s = socket_syn_sent_with(cfg);
+    let syn = w(&cfg, out(Flags::SYN, LOCAL_ISS, SeqNum(0)));
+    for at in [1, 2, 3] {
+        assert_eq!(s.c.poll_timeout(), Some(secs(at)));
+        assert_eq!(s.fire(), secs(at));
+        recv!(s, [syn.clone()]);
+        assert_eq!(s.c.rto(), Duration::from_secs(1));
+    }
+    assert_eq!(s.fire(), secs(4));
+    assert_eq!(s.state(), State::Closed);
+    s.expect_events(&[Event::TimedOut]);
+}
+
+#[test]
+fn doubling_is_the_default_backoff() {
+    assert_eq!(Config::default().backoff, Backoff::Doubling);
+    assert_eq!(Config::rfc793().backoff, Backoff::Doubling);
+    let mut s = socket_syn_sent();
+    s.fire();
+    s.drain();
+    assert_eq!(s.c.rto(), Duration::from_secs(2));
 }
 
 #[test]
@@ -175,6 +207,27 @@ fn data_retransmission_backs_off_and_gives_up() {
         recv!(s, [again.clone()]);
     }
     assert_eq!(s.c.poll_timeout(), Some(secs(15)));
+    s.fire();
+    assert_eq!(s.state(), State::Closed);
+    s.expect_events(&[Event::TimedOut]);
+}
+
+#[test]
+fn constant_backoff_resends_data_every_rto() {
+    let cfg = Config {
+        backoff: Backoff::Constant,
+        max_retries: 3,
+        ..config()
+    };
+    let mut s = socket_established_with(cfg);
+    assert_eq!(s.c.send(s.now, b"hi"), Ok(2));
+    s.drain();
+    for at in [1, 2, 3] {
+        assert_eq!(s.fire(), secs(at));
+        s.drain();
+    }
+    assert_eq!(s.c.retries(), 3);
+    assert_eq!(s.c.poll_timeout(), Some(secs(4)));
     s.fire();
     assert_eq!(s.state(), State::Closed);
     s.expect_events(&[Event::TimedOut]);

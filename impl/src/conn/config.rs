@@ -2,6 +2,21 @@
 
 use std::time::Duration;
 
+/// What the retransmission timer does to the RTO when it expires.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Backoff {
+    /// RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the
+    /// timer")", capped by [`Config::rto_max`]. The default, and the only
+    /// conforming choice.
+    #[default]
+    Doubling,
+    /// The RTO stays as it is: a retransmission every RTO for as long as
+    /// the retries last. Not RFC 6298: it exists so that a measurement can
+    /// set one TCP that backs off against one that does not (the book's
+    /// *What TIME-WAIT and backoff cost*).
+    Constant,
+}
+
 /// Limits and protocol options for connections and the endpoint.
 ///
 /// Two profiles: [`Config::rfc9293`] (the default: RFC 5961 and RFC 1337 on)
@@ -15,6 +30,10 @@ pub struct Config {
     pub rto_min: Duration,
     /// RFC 6298 (2.5): the cap on the RTO, also under backoff. Default 60 s.
     pub rto_max: Duration,
+    /// What a retransmission timeout does to the RTO. Default
+    /// [`Backoff::Doubling`], which RFC 6298 (5.5) requires; the other
+    /// choice exists to measure why.
+    pub backoff: Backoff,
     /// RFC 6298 (5.7): the RTO used once data transmission begins if the
     /// SYN (or SYN,ACK) had to be retransmitted. Default 3 s.
     pub rto_syn_fallback: Duration,
@@ -67,6 +86,7 @@ impl Config {
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_secs(1),
             rto_max: Duration::from_secs(60),
+            backoff: Backoff::Doubling,
             rto_syn_fallback: Duration::from_secs(3),
             syn_retries: 7,
             max_retries: 15,

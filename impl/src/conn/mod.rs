@@ -25,7 +25,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 pub use arrive::{listen_verdict, reset_for, ListenVerdict};
-pub use config::Config;
+pub use config::{Backoff, Config};
 pub use error::Error;
 pub use event::Event;
 pub use state::{Origin, State};
@@ -390,8 +390,11 @@ impl Connection {
             return;
         }
         // RFC 6298 (5.5): "The host MUST set RTO <- RTO * 2 ("back off the
-        // timer")", capped by (2.5).
-        self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
+        // timer")", capped by (2.5). `Backoff::Constant` (not RFC 6298)
+        // keeps it, for measuring what the doubling buys.
+        if self.config.backoff == Backoff::Doubling {
+            self.rto = self.rto.saturating_mul(2).min(self.config.rto_max);
+        }
         if !self.syn_acked {
             self.syn_retransmitted = true;
         }
