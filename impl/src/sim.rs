@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::conn::{Error, Event, State};
 use crate::endpoint::{ConnHandle, Endpoint};
 use crate::time::Instant;
-use crate::wire::Segment;
+use crate::wire::{Flags, Segment};
 
 /// xorshift64* (Vigna, 2016): a small, seedable PRNG. Not cryptographic;
 /// it only has to make fault schedules reproducible.
@@ -132,6 +132,12 @@ impl Side {
 pub struct NetStats {
     /// Segments the endpoints sent.
     pub sent: u64,
+    /// Of `sent`, those from each side, indexed by `Side as usize` (A
+    /// first).
+    pub sent_by: [u64; 2],
+    /// Of `sent_by`, those with SYN set (SYN and SYN,ACK, first
+    /// transmissions and retransmissions alike).
+    pub syns_by: [u64; 2],
     /// Segments lost.
     pub lost: u64,
     /// Extra copies made.
@@ -259,6 +265,10 @@ impl Sim {
         for from in [Side::A, Side::B] {
             while let Some(seg) = self.endpoint(from).poll_transmit() {
                 self.stats.sent += 1;
+                self.stats.sent_by[from as usize] += 1;
+                if seg.flags.contains(Flags::SYN) {
+                    self.stats.syns_by[from as usize] += 1;
+                }
                 self.schedule(from.peer(), seg);
             }
         }

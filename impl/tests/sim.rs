@@ -136,6 +136,11 @@ fn clean_exchange_closes_in_order() {
     assert_eq!(o.server.received, o.client.data);
     assert_eq!(o.client.received, o.server.data);
     assert_eq!(o.client.events.first(), Some(&Event::Connected));
+    // One SYN each way (the SYN and the SYN,ACK), and every segment
+    // counted on the side that sent it.
+    let net = o.sim.stats();
+    assert_eq!(net.syns_by, [1, 1]);
+    assert_eq!(net.sent_by[0] + net.sent_by[1], net.sent);
     assert_eq!(o.client.terminal(), Some(Event::Closed));
     assert_eq!(o.server.terminal(), Some(Event::Closed));
     // The client closed first, so it went through TIME-WAIT, which ended
@@ -217,6 +222,9 @@ fn a_dead_link_times_out() {
     assert!(o.server.handle.is_none());
     let syns = o.sim.stats().sent;
     assert_eq!(syns, 1 + u64::from(Config::rfc9293().syn_retries));
+    // All of them SYNs, all from the client.
+    assert_eq!(o.sim.stats().sent_by, [syns, 0]);
+    assert_eq!(o.sim.stats().syns_by, [syns, 0]);
 }
 
 fn arb_faults() -> impl Strategy<Value = Faults> {
