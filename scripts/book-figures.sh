@@ -70,6 +70,10 @@ for cmd in check show explain explore export list; do
   "$synfin" "$cmd" --help >"$out/help-synfin-$cmd.txt"
 done
 
+# What TIME-WAIT and SYN backoff cost, measured in synfin-tcp's simulator on
+# virtual time: deterministic, so --check can compare it like the rest.
+cargo run -q --release -p synfin-tcp --example costs >"$out/costs.md"
+
 if [ "$check" = 1 ]; then
   if [ -n "$(git status --porcelain -- "$out")" ]; then
     git status --short -- "$out" >&2

@@ -11,7 +11,7 @@
 //! the committed copy is stale. The tests at the end (`cargo test -p
 //! synfin-tcp --example costs`) pin the relationships the book states.
 //!
-//! Four measurements:
+//! Five measurements:
 //!
 //! 1. [`port_exhaustion`]: a client opens short connections to one server
 //!    socket as fast as it may, closing first, so each of its ports sits in
@@ -21,7 +21,10 @@
 //!    with and without MAY-2 (RFC 9293 §3.6.1) at the server.
 //! 3. [`outage`]: one connection attempt while the path drops everything
 //!    for a while, with the RTO doubling (RFC 6298 (5.5)) and constant.
-//! 4. [`random_loss`]: many attempts under sustained random loss, both
+//! 4. [`crowd`]: many clients that start connecting during an outage:
+//!    the SYNs they put into the dead path and the load they offer when it
+//!    heals.
+//! 5. [`random_loss`]: many attempts under sustained random loss, both
 //!    backoffs.
 
 use std::collections::HashMap;
@@ -458,6 +461,9 @@ pub struct Attempt {
     pub connected: Option<Instant>,
     /// When it gave up, if it did.
     pub gave_up: Option<Instant>,
+    /// If it was still trying when the path healed: the SYNs it had sent
+    /// into the dead path, and its RTO then (the interval to its next SYN).
+    pub at_heal: Option<(u64, Duration)>,
 }
 
 /// One active OPEN at time 0 with `backoff`, over a path that behaves as
@@ -480,6 +486,7 @@ fn attempt(backoff: Backoff, dead: Faults, heal: Instant, alive: Faults, seed: u
         .connect(Instant::ZERO, SocketAddrV4::new(CLIENT_IP, 0), SERVER)
         .expect("connect");
     let mut healed = false;
+    let mut at_heal = None;
     loop {
         let now = sim.now();
         while let Some((eh, ev)) = sim.a.poll_event() {
@@ -493,6 +500,7 @@ fn attempt(backoff: Backoff, dead: Faults, heal: Instant, alive: Faults, seed: u
                         syns,
                         connected: Some(now),
                         gave_up: None,
+                        at_heal,
                     }
                 }
                 e if e.is_terminal() => {
@@ -500,6 +508,7 @@ fn attempt(backoff: Backoff, dead: Faults, heal: Instant, alive: Faults, seed: u
                         syns,
                         connected: None,
                         gave_up: Some(now),
+                        at_heal,
                     }
                 }
                 _ => {}
@@ -513,6 +522,8 @@ fn attempt(backoff: Backoff, dead: Faults, heal: Instant, alive: Faults, seed: u
             .expect("a SYN-SENT client always has a timer");
         if !healed && due >= heal {
             healed = true;
+            let rto = sim.a.connection(h).map(|c| c.rto());
+            at_heal = rto.map(|rto| (sim.stats().syns_by[0], rto));
             sim.set_faults(alive);
             continue;
         }
@@ -541,6 +552,78 @@ pub fn outage(outage: Duration) -> OutageRow {
         outage,
         doubling: run(Backoff::Doubling),
         constant: run(Backoff::Constant),
+    }
+}
+
+/// Many clients behind one outage, under one backoff.
+#[derive(Clone, Copy, Debug)]
+pub struct CrowdStats {
+    /// SYNs all the clients sent into the dead path.
+    pub syns_into_outage: u64,
+    /// The SYNs per second the clients offer at the moment the path heals:
+    /// the sum over the clients still trying of 1 / RTO.
+    pub rate_at_heal: f64,
+    /// Mean time from healing to ESTABLISHED.
+    pub wait_mean: Duration,
+    /// Clients that gave up before the path healed.
+    pub gave_up: u32,
+}
+
+/// One row of the crowd table.
+#[derive(Clone, Copy, Debug)]
+pub struct CrowdRow {
+    pub clients: u32,
+    pub outage: Duration,
+    pub doubling: CrowdStats,
+    pub constant: CrowdStats,
+}
+
+/// `clients` clients start connecting at instants spread evenly over an
+/// outage of `outage` (client `i` of `n` at `i · outage / n`); the path
+/// heals at its end. Each client is simulated on its own: the dead path
+/// loses everything whatever the load, and the question is the load.
+pub fn crowd(clients: u32, outage: Duration) -> CrowdRow {
+    let dead = Faults {
+        loss: 1.0,
+        ..link(ONE_WAY)
+    };
+    let stats = |b| {
+        let mut s = CrowdStats {
+            syns_into_outage: 0,
+            rate_at_heal: 0.0,
+            wait_mean: Duration::ZERO,
+            gave_up: 0,
+        };
+        let mut waited = Duration::ZERO;
+        let mut connected = 0u32;
+        for i in 0..clients {
+            // A client that started at `i · outage / clients` sees the path
+            // heal that much sooner.
+            let heal = Instant::ZERO + (outage - outage * i / clients);
+            let a = attempt(b, dead, heal, link(ONE_WAY), 1);
+            match a.at_heal {
+                Some((syns, rto)) => {
+                    s.syns_into_outage += syns;
+                    s.rate_at_heal += 1.0 / secs(rto);
+                }
+                None => {
+                    s.syns_into_outage += a.syns;
+                    s.gave_up += 1;
+                }
+            }
+            if let Some(t) = a.connected {
+                connected += 1;
+                waited += since(t, heal);
+            }
+        }
+        s.wait_mean = waited / connected.max(1);
+        s
+    };
+    CrowdRow {
+        clients,
+        outage,
+        doubling: stats(Backoff::Doubling),
+        constant: stats(Backoff::Constant),
     }
 }
 
@@ -714,6 +797,39 @@ fn print_outage(out: &mut String, rows: &[OutageRow]) {
     }
 }
 
+fn print_crowd(out: &mut String, rows: &[CrowdRow]) {
+    writeln!(
+        out,
+        "| clients, outage | doubling: SYNs into the outage | doubling: SYNs/s offered as it heals | doubling: mean wait after | constant: SYNs into the outage | constant: SYNs/s offered as it heals | constant: mean wait after |"
+    )
+    .unwrap();
+    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+    for r in rows {
+        let cells = |s: &CrowdStats| {
+            let gave_up = if s.gave_up > 0 {
+                format!(" ({} gave up)", thousands(u64::from(s.gave_up)))
+            } else {
+                String::new()
+            };
+            format!(
+                "{}{gave_up} | {} | {}",
+                thousands(s.syns_into_outage),
+                thousands(s.rate_at_heal.round() as u64),
+                dur(s.wait_mean),
+            )
+        };
+        writeln!(
+            out,
+            "| {}, {} | {} | {} |",
+            thousands(u64::from(r.clients)),
+            dur(r.outage),
+            cells(&r.doubling),
+            cells(&r.constant)
+        )
+        .unwrap();
+    }
+}
+
 fn print_loss(out: &mut String, rows: &[LossRow]) {
     writeln!(
         out,
@@ -787,6 +903,13 @@ fn main() {
     .into_iter()
     .collect();
     print_outage(&mut out, &rows);
+
+    writeln!(out, "\n### Many clients behind one outage\n").unwrap();
+    let rows: Vec<CrowdRow> = [10, 60, 120]
+        .map(|s| crowd(1_000, Duration::from_secs(s)))
+        .into_iter()
+        .collect();
+    print_crowd(&mut out, &rows);
 
     writeln!(
         out,
@@ -883,6 +1006,29 @@ mod tests {
         assert_eq!((r.doubling.syns, r.constant.syns), (8, 183), "{r:?}");
         assert_eq!(r.doubling.gave_up, Some(Instant::from_secs(183)));
         assert_eq!(r.constant.gave_up, Some(Instant::from_secs(183)));
+    }
+
+    /// Clients arriving through a 60 s outage: doubling puts a fraction of
+    /// the SYNs into the dead path and offers a fraction of the load when
+    /// it heals, against a constant RTO's one SYN per client per second.
+    #[test]
+    fn doubling_quiets_a_crowd_behind_an_outage() {
+        let r = crowd(60, Duration::from_secs(60));
+        // Constant: the client that started i seconds into the outage has
+        // sent 60 - i SYNs by its end (its SYN at the very end goes through),
+        // and each offers one SYN a second.
+        assert_eq!(r.constant.syns_into_outage, (1..=60).sum::<u64>(), "{r:?}");
+        assert!((r.constant.rate_at_heal - 60.0).abs() < 1e-9, "{r:?}");
+        assert!(
+            r.doubling.syns_into_outage * 5 < r.constant.syns_into_outage,
+            "{r:?}"
+        );
+        assert!(
+            r.doubling.rate_at_heal * 5.0 < r.constant.rate_at_heal,
+            "{r:?}"
+        );
+        assert!(r.doubling.wait_mean > r.constant.wait_mean, "{r:?}");
+        assert_eq!(r.doubling.gave_up + r.constant.gave_up, 0);
     }
 
     /// Under sustained random loss, doubling costs fewer SYNs per attempt
