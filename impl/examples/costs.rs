@@ -857,22 +857,36 @@ fn print_loss(out: &mut String, rows: &[LossRow]) {
     }
 }
 
+/// Starts the table `name`: mdBook's `{{#include costs.md:NAME}}` takes
+/// what lies between the two anchors.
+fn begin(out: &mut String, name: &str) {
+    writeln!(out, "<!-- ANCHOR: {name} -->").unwrap();
+}
+
+fn end(out: &mut String, name: &str) {
+    writeln!(out, "<!-- ANCHOR_END: {name} -->\n").unwrap();
+}
+
 fn main() {
     let mut out = String::new();
-    let msls = [30, 60, 120].map(Duration::from_secs);
+    writeln!(
+        out,
+        "<!-- written by `cargo run --release -p synfin-tcp --example costs` \
+         (scripts/book-figures.sh); do not edit -->\n"
+    )
+    .unwrap();
 
-    writeln!(out, "<!-- written by `cargo run --release -p synfin-tcp --example costs` (scripts/book-figures.sh); do not edit -->\n").unwrap();
-
-    writeln!(out, "### Ephemeral ports: the client closes first\n").unwrap();
+    begin(&mut out, "ports");
     let mut rows = Vec::new();
     for ports in [1_000, 16_384, 28_232] {
-        for msl in msls {
-            rows.push(port_exhaustion(ports, msl, 2));
+        for msl in [30, 60, 120] {
+            rows.push(port_exhaustion(ports, Duration::from_secs(msl), 2));
         }
     }
     print_ports(&mut out, &rows);
+    end(&mut out, "ports");
 
-    writeln!(out, "\n### The server closes first\n").unwrap();
+    begin(&mut out, "server");
     let warm = Duration::from_secs(480);
     let window = Duration::from_secs(960);
     let mut rows = Vec::new();
@@ -884,18 +898,13 @@ fn main() {
         (1_000, 120, false, false),
         (1_000, 120, true, false),
     ] {
-        rows.push(server_closes_first(
-            ports,
-            Duration::from_secs(msl),
-            may2,
-            rfc793,
-            warm,
-            window,
-        ));
+        let msl = Duration::from_secs(msl);
+        rows.push(server_closes_first(ports, msl, may2, rfc793, warm, window));
     }
     print_server(&mut out, &rows);
+    end(&mut out, "server");
 
-    writeln!(out, "\n### SYN retransmission through an outage\n").unwrap();
+    begin(&mut out, "outage");
     let rows: Vec<OutageRow> = [
         500, 2_000, 5_000, 10_000, 30_000, 60_000, 100_000, 150_000, 200_000,
     ]
@@ -903,26 +912,25 @@ fn main() {
     .into_iter()
     .collect();
     print_outage(&mut out, &rows);
+    end(&mut out, "outage");
 
-    writeln!(out, "\n### Many clients behind one outage\n").unwrap();
+    begin(&mut out, "crowd");
     let rows: Vec<CrowdRow> = [10, 60, 120]
         .map(|s| crowd(1_000, Duration::from_secs(s)))
         .into_iter()
         .collect();
     print_crowd(&mut out, &rows);
+    end(&mut out, "crowd");
 
-    writeln!(
-        out,
-        "\n### SYN retransmission under sustained random loss\n"
-    )
-    .unwrap();
+    begin(&mut out, "loss");
     let rows: Vec<LossRow> = [0.1, 0.3, 0.5, 0.7, 0.9]
         .map(|p| random_loss(p, 1_000))
         .into_iter()
         .collect();
     print_loss(&mut out, &rows);
+    end(&mut out, "loss");
 
-    print!("{out}");
+    println!("{}", out.trim_end());
 }
 
 #[cfg(test)]
