@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use synfin_tcp::conn::{Backoff, Config, Error, Event};
 use synfin_tcp::endpoint::{ConnHandle, Endpoint, TIME_WAIT_ENTRY_BYTES};
+use synfin_tcp::seq::SeqNum;
 use synfin_tcp::sim::{Faults, Rng, Sim};
 use synfin_tcp::time::Instant;
 
@@ -135,6 +136,11 @@ struct Tally {
     /// The largest TIME-WAIT table either host had.
     client_time_wait_peak: usize,
     server_time_wait_peak: usize,
+    /// Connections the server accepted from a client port it had served
+    /// before, and those of them whose ISS was not above the previous
+    /// incarnation's last sequence number.
+    reincarnations: u64,
+    iss_not_above: u64,
 }
 
 /// The simulator, both applications and the tally.
@@ -143,6 +149,10 @@ struct Driver {
     sim: Sim,
     conns: HashMap<ConnHandle, Conn>,
     server_got: HashMap<ConnHandle, usize>,
+    /// Per client port, one past the last sequence number the server used
+    /// on its latest connection from that port (when the server closes
+    /// first).
+    server_last_seq: HashMap<u16, SeqNum>,
     /// When the client next opens; `None` while it waits for a port.
     next_open: Option<Instant>,
     first: Option<ConnHandle>,
@@ -164,6 +174,7 @@ impl Driver {
             sim,
             conns: HashMap::new(),
             server_got: HashMap::new(),
+            server_last_seq: HashMap::new(),
             next_open: Some(Instant::ZERO),
             first: None,
             tally: Tally::default(),
@@ -249,7 +260,17 @@ impl Driver {
         let now = self.sim.now();
         let ep = &mut self.sim.b;
         let mut buf = [0u8; 512];
-        while ep.accept(SERVER).is_some() {}
+        while let Some(h) = ep.accept(SERVER) {
+            // MAY-2's first condition: a new incarnation's ISS above every
+            // sequence number the server used on the one before.
+            let Some(c) = ep.connection(h) else { continue };
+            if let Some(old) = self.server_last_seq.get(&c.remote().port()) {
+                self.tally.reincarnations += 1;
+                if !c.iss().gt(*old) {
+                    self.tally.iss_not_above += 1;
+                }
+            }
+        }
         while let Some((h, ev)) = ep.poll_event() {
             match ev {
                 Event::Data => {
@@ -261,6 +282,11 @@ impl Driver {
                         let _ = ep.send(now, h, &RESPONSE);
                         if self.w.closer == Closer::Server {
                             let _ = ep.close(now, h);
+                            if let Some(c) = ep.connection(h) {
+                                // SND.NXT is one past the FIN: the last number
+                                // this incarnation uses.
+                                self.server_last_seq.insert(c.remote().port(), c.snd_nxt());
+                            }
                         }
                     }
                 }
@@ -386,6 +412,11 @@ pub struct ServerRow {
     pub server_time_wait_peak: usize,
     /// 4-tuples the server reopened from TIME-WAIT (MAY-2) in the window.
     pub reopened: u64,
+    /// Over the whole run: connections the server accepted on a 4-tuple it
+    /// had used before, and those whose ISS was not above the previous
+    /// incarnation's last sequence number (MAY-2's first condition).
+    pub reincarnations: u64,
+    pub iss_not_above: u64,
 }
 
 /// The client offers 100 connections a second from `ports` ports; the
@@ -436,6 +467,8 @@ pub fn server_closes_first(
         timed_out: t.timed_out.iter().filter(|x| inside(x)).count(),
         server_time_wait_peak: t.server_time_wait_peak,
         reopened: d.sim.b.stats().time_wait_reopened - reopened0,
+        reincarnations: t.reincarnations,
+        iss_not_above: t.iss_not_above,
     }
 }
 
@@ -749,10 +782,14 @@ fn print_ports(out: &mut String, rows: &[PortRow]) {
 fn print_server(out: &mut String, rows: &[ServerRow]) {
     writeln!(
         out,
-        "| port range | MSL | server | completed/s | connect time, mean | connect time, max | SYNs per OPEN | timed out | server TIME-WAIT peak (memory) | reopened by MAY-2 |"
+        "| port range | MSL | server | completed/s | connect time, mean | connect time, max | SYNs per OPEN | timed out | server TIME-WAIT peak (memory) | reopened by MAY-2 | new ISS above the old incarnation's (whole run) |"
     )
     .unwrap();
-    writeln!(out, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+    writeln!(
+        out,
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    .unwrap();
     for r in rows {
         let server = match (r.rfc793, r.may2) {
             (true, _) => "rfc793 (an RST ends TIME-WAIT)",
@@ -761,7 +798,7 @@ fn print_server(out: &mut String, rows: &[ServerRow]) {
         };
         writeln!(
             out,
-            "| {} | {} s | {} | {:.1} | {} | {} | {:.2} | {} | {} ({} KiB) | {} |",
+            "| {} | {} s | {} | {:.1} | {} | {} | {:.2} | {} | {} ({} KiB) | {} | {} of {} |",
             thousands(u64::from(r.ports)),
             r.msl.as_secs(),
             server,
@@ -773,6 +810,8 @@ fn print_server(out: &mut String, rows: &[ServerRow]) {
             thousands(r.server_time_wait_peak as u64),
             r.server_time_wait_peak * TIME_WAIT_ENTRY_BYTES / 1024,
             thousands(r.reopened),
+            thousands(r.reincarnations - r.iss_not_above),
+            thousands(r.reincarnations),
         )
         .unwrap();
     }
@@ -985,6 +1024,9 @@ mod tests {
         assert!((on.syns_per_open - 1.0).abs() < 1e-9, "{on:?}");
         assert_eq!(on.connect_max, Duration::from_millis(20), "{on:?}");
         assert!(on.reopened > 0);
+        // Every reopening met MAY-2's first condition, by the ISN clock.
+        assert!(on.reincarnations >= on.reopened, "{on:?}");
+        assert_eq!(on.iss_not_above, 0, "{on:?}");
         // Without: each attempt waits out the server's TIME-WAIT, so the
         // range allows only about 50 per (2·MSL + the SYN that follows).
         assert_eq!(off.reopened, 0);
