@@ -61,8 +61,10 @@ impl Sys {
         host.snd_una = iss;
         host.snd_nxt = iss + 1;
         host.timer = Some(cfg.rto);
-        host.peer_inc = seg.g_inc; // ghost
-        host.met[host.inc as usize] = seg.g_inc; // ghost
+        let peer = self.sender_incarnation(x, seg); // ghost
+        let host = &mut self.hosts[x];
+        host.peer_inc = peer; // ghost
+        host.met[host.inc as usize] = peer; // ghost
         if cfg.is(Variant::TwoWayHandshake) {
             // The broken design: a SYN alone establishes the connection.
             host.state = St::Established;
@@ -88,7 +90,7 @@ impl Sys {
         // Second: a RST counts only with an acceptable ACK.
         if seg.ctl.has(Ctl::RST) {
             if has_ack {
-                self.reset(x);
+                self.reset(x, seg);
             }
             return;
         }
@@ -102,11 +104,12 @@ impl Sys {
             self.hosts[x].timer = None;
             return;
         }
+        let peer = self.sender_incarnation(x, seg); // ghost
         let host = &mut self.hosts[x];
         host.irs = seg.seq;
         host.rcv_nxt = seg.seq + 1;
-        host.peer_inc = seg.g_inc; // ghost
-        host.met[host.inc as usize] = seg.g_inc; // ghost
+        host.peer_inc = peer; // ghost
+        host.met[host.inc as usize] = peer; // ghost
         if has_ack {
             host.snd_una = seg.ack;
         }
@@ -119,6 +122,7 @@ impl Sys {
         } else {
             // Simultaneous open (Figure 7): SYN-RECEIVED, remembering the active OPEN.
             host.state = St::SynReceived;
+            host.crossed = true; // ghost
             let (iss, ack) = (host.iss, host.rcv_nxt);
             self.emit(x, Ctl::SYN | Ctl::ACK, iss, ack, false, 0);
         }
@@ -220,12 +224,12 @@ impl Sys {
                 return;
             }
         }
-        self.reset(x);
+        self.reset(x, seg);
     }
 
     /// An accepted RST: SYN-RECEIVED from a passive OPEN returns to LISTEN,
     /// everything else to CLOSED.
-    fn reset(&mut self, x: usize) {
+    fn reset(&mut self, x: usize, seg: Seg) {
         let host = &self.hosts[x];
         if host.state == St::SynReceived && host.passive {
             // ghost: was the SYN we answered one the peer no longer wants?
@@ -234,13 +238,7 @@ impl Sys {
             let end = if live { End::Reset } else { End::StaleRejected };
             return self.back_to_listen(x, end);
         }
-        // ghost: a graceful close of a synchronized connection (our SYN was
-        // acknowledged) killed by a RST before both FINs were delivered and
-        // acknowledged (in TIME-WAIT they were).
-        let synchronized = host.snd_una > host.iss;
-        if host.closed && synchronized && host.state != St::TimeWait && !self.rude {
-            self.broken |= monitor::ORDERLY;
-        }
+        self.reset_ghosts(x, seg);
         self.hosts[x].delete_tcb(End::Reset);
     }
 
@@ -256,20 +254,68 @@ impl Sys {
             return;
         }
         // RFC 793: an in-window SYN is an error; reset both ends.
-        // ghost: as in `reset`, a synchronized graceful close not yet in TIME-WAIT.
-        let closed = host.closed && host.snd_una > host.iss && host.state != St::TimeWait;
         self.reset_reply(x, seg);
-        if closed && !self.rude {
+        self.reset_ghosts(x, seg);
+        self.hosts[x].delete_tcb(End::Reset);
+    }
+
+    /// ghost: host `x` is about to be reset by `seg` (a RST, or under RFC
+    /// 793 a SYN). Record the reset; a synchronized connection may be reset
+    /// only by a segment at exactly RCV.NXT (`no-blind-injection`); and a
+    /// graceful close of a synchronized connection (our SYN acknowledged)
+    /// killed before both FINs were delivered and acknowledged (in
+    /// TIME-WAIT they were) breaks `orderly-close`, unless this connection
+    /// met a rude end. A forged segment that resets counts as one: that is
+    /// `no-blind-injection`'s business.
+    fn reset_ghosts(&mut self, x: usize, seg: Seg) {
+        if seg.g_inc == Seg::FORGED {
+            // A forgery that gets through is an attack, not a close gone
+            // wrong: `no-blind-injection` judges it.
+            self.mark_rude(x);
+        }
+        let host = &self.hosts[x];
+        if host.state.synchronized() && seg.seq != host.rcv_nxt {
+            self.broken |= monitor::BLIND;
+        }
+        let synchronized = host.snd_una > host.iss;
+        if host.closed
+            && synchronized
+            && host.state != St::TimeWait
+            && !self.excused(x, false)
+        {
             self.broken |= monitor::ORDERLY;
         }
-        self.hosts[x].delete_tcb(End::Reset);
+    }
+
+    /// ghost: the peer incarnation a SYN from host `1 - x` came from. A SYN
+    /// the peer's current incarnation would send identically (same ISS) is
+    /// taken as its own: wire-identical segments are interchangeable, so
+    /// only a SYN no current incarnation could have sent counts as old.
+    fn sender_incarnation(&self, x: usize, seg: Seg) -> u8 {
+        let y = &self.hosts[1 - x];
+        let sent_syn = !matches!(y.state, St::Closed | St::Listen);
+        if sent_syn && y.iss == seg.seq {
+            y.inc
+        } else {
+            seg.g_inc
+        }
     }
 
     /// Fifth: ACK. Returns whether processing continues.
     fn check_ack(&mut self, cfg: &Config, x: usize, seg: Seg) -> bool {
         let host = &mut self.hosts[x];
+        // ghost: the incarnation whose ACK first acknowledges our SYN is the
+        // one we are connected with. Only a fixed ISN lets it differ from
+        // the one whose SYN we took, and then the two sent bit-identical
+        // SYNs: wire-identical segments are interchangeable, what each
+        // incarnation sends after is not.
+        let acks_syn = host.snd_una < seg.ack && seg.ack <= host.snd_nxt;
+        if host.snd_una == host.iss && acks_syn && seg.g_inc != Seg::FORGED {
+            host.peer_inc = seg.g_inc;
+            host.met[host.inc as usize] = seg.g_inc;
+        }
         if host.state == St::SynReceived {
-            if host.snd_una < seg.ack && seg.ack <= host.snd_nxt {
+            if acks_syn {
                 host.state = St::Established;
                 self.entered_established(x);
             } else {
@@ -304,13 +350,18 @@ impl Sys {
 
     /// Seventh: text at RCV.NXT is delivered and acknowledged.
     fn process_text(&mut self, x: usize, seg: Seg) {
+        let peer = self.hosts[x].peer_inc; // ghost
         let host = &mut self.hosts[x];
         if !matches!(host.state, St::Established | St::FinWait1 | St::FinWait2) {
             return;
         }
-        // ghost: the byte must be the next one of the peer incarnation we synchronized with.
-        if seg.g_inc != host.peer_inc || seg.g_idx != host.delivered {
+        // ghost: the byte must be the next one of the peer incarnation we
+        // synchronized with, and no byte is taken but at RCV.NXT.
+        if seg.g_inc != peer || seg.g_idx != host.delivered {
             self.broken |= monitor::STREAM;
+        }
+        if seg.seq != host.rcv_nxt {
+            self.broken |= monitor::BLIND;
         }
         host.delivered += 1;
         host.read_after_close |= host.closed;
@@ -320,6 +371,7 @@ impl Sys {
 
     /// Eighth: FIN at RCV.NXT: advance over it, ACK it, signal end of stream.
     fn process_fin(&mut self, cfg: &Config, x: usize, seg: Seg) {
+        let peer = self.hosts[x].peer_inc; // ghost
         let host = &mut self.hosts[x];
         if seg.seq + u8::from(seg.data) != host.rcv_nxt {
             return;
@@ -328,7 +380,7 @@ impl Sys {
         // incarnation. Once a FIN was received the application has seen the
         // end of stream; a later one is only acknowledged.
         if !host.state.fin_received() {
-            if seg.g_inc != host.peer_inc || seg.g_idx != host.delivered {
+            if seg.g_inc != peer || seg.g_idx != host.delivered {
                 self.broken |= monitor::STREAM;
             }
             host.eof = true;
@@ -351,6 +403,11 @@ impl Sys {
         if cfg.is(Variant::NoTimeWait) {
             host.delete_tcb(End::Orderly);
             return;
+        }
+        // ghost: TIME-WAIT is entered only once our FIN (and every byte
+        // before it) is acknowledged and the peer's FIN received.
+        if !host.idle() || !host.state.fin_sent() {
+            self.broken |= monitor::ORDERLY;
         }
         host.state = St::TimeWait;
         host.timer = Some(cfg.time_wait());

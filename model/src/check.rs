@@ -98,13 +98,15 @@ pub fn expected_states(cfg: &Config) -> Option<usize> {
         return None;
     }
     match (cfg.preset, cfg.profile) {
-        (Preset::Quick, Profile::Rfc9293) => Some(163_794),
-        (Preset::Quick, Profile::Rfc793) => Some(155_643),
-        (Preset::Default, Profile::Rfc9293) => Some(32_163_694),
-        (Preset::Default, Profile::Rfc793) => Some(34_780_951),
+        (Preset::Quick, Profile::Rfc9293) => Some(164_023),
+        (Preset::Quick, Profile::Rfc793) => Some(159_855),
+        (Preset::Default, Profile::Rfc9293) => Some(25_035_127),
+        (Preset::Default, Profile::Rfc793) => Some(25_151_906),
         (Preset::Deep, _) => None,
-        (Preset::OldDuplicates, Profile::Rfc9293) => Some(2_089_849),
-        (Preset::OldDuplicates, Profile::Rfc793) => Some(1_999_784),
+        (Preset::OldDuplicates, Profile::Rfc9293) => Some(2_092_127),
+        (Preset::OldDuplicates, Profile::Rfc793) => Some(2_057_621),
+        (Preset::OffPath, Profile::Rfc9293) => Some(843_887),
+        (Preset::OffPath, Profile::Rfc793) => Some(2_193_854),
     }
 }
 

@@ -19,6 +19,10 @@ pub enum Preset {
     /// past the tick it was sent in, until it dies at MSL; so MSL and 2·MSL
     /// bear load, and a TIME-WAIT of one MSL is caught (`time-wait-one-msl`).
     OldDuplicates,
+    /// Seconds: `quick` plus an off-path attacker who knows the 4-tuple but
+    /// not the sequence numbers and may forge one RST, SYN or data segment
+    /// at any sequence number but the exact RCV.NXT.
+    OffPath,
 }
 
 /// Which RFCs the endpoints follow.
@@ -85,6 +89,7 @@ names!(Preset {
     Default => "default", "two incarnations per host, 1 loss, 1 duplicate, 1 abort, reordering, retransmission: the CI gate";
     Deep => "deep", "the default plus a host crash with quiet time: minutes";
     OldDuplicates => "old-duplicates", "quick plus 1 delay: any segment, ACK and RST too, may outlive a tick until MSL: seconds";
+    OffPath => "off-path", "quick plus 1 forged segment (RST, SYN or data) from an attacker who does not know the sequence numbers: seconds";
 });
 
 names!(Profile {
@@ -154,6 +159,9 @@ pub struct Config {
     pub aborts: u8,
     /// Host crashes (TCB and TIME-WAIT lost, then quiet time).
     pub crashes: u8,
+    /// Segments an off-path attacker may forge into a synchronized
+    /// connection (it knows the 4-tuple, not the sequence numbers).
+    pub injections: u8,
     /// Maximum segment lifetime, in ticks: a segment is undeliverable once this old.
     pub msl: u8,
     /// Initial retransmission timeout, in ticks; doubled per retry.
@@ -184,6 +192,7 @@ impl Config {
             delays: 0,
             aborts: 1,
             crashes: 0,
+            injections: 0,
             msl: 2,
             rto: 1,
             retries: 1,
@@ -200,6 +209,7 @@ impl Config {
                 (c.opens, c.losses, c.dups, c.crashes) = (2, 1, 1, 1);
             }
             Preset::OldDuplicates => c.delays = 1,
+            Preset::OffPath => c.injections = 1,
         }
         // A variant switches on the fault that exposes it and, to keep the
         // search for its shortest counterexample small, off the ones it does

@@ -126,6 +126,8 @@ const CONDITIONS: [fn(&TcpModel, &Sys) -> bool; properties::ALL.len()] = [
     condition::<15>,
     condition::<16>,
     condition::<17>,
+    condition::<18>,
+    condition::<19>,
 ];
 
 impl Model for TcpModel {

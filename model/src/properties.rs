@@ -1,9 +1,9 @@
-//! The properties checked on every reachable state: 8 safety properties
+//! The properties checked on every reachable state: 10 safety properties
 //! (`always`) and 10 named scenarios (`sometimes`).
 //!
 //! Properties that are about a transition rather than a state
 //! (no-phantom-connection, stream-integrity, orderly-close, rfc-transitions,
-//! time-wait-lasts-2msl) are decided by a monitor when the transition happens,
+//! time-wait-lasts-2msl, no-blind-injection) are decided by a monitor when the transition happens,
 //! which sets a bit in [`Sys::broken`]; the property reads the bit.
 //!
 //! A safety property is claimed to hold under every profile except those
@@ -71,16 +71,21 @@ props! {
     "stream-integrity", Always, stream_integrity, "RFC 9293 §3.4, §3.4.1, §3.6.1",
         "what an application received is a prefix of what its peer sent in the same incarnation";
     "orderly-close", Always, orderly_close, "RFC 9293 §3.6, §3.6.1 (MUST-13)",
-        "a graceful close that ends in CLOSED means every byte and both FINs were delivered and acknowledged";
+        "a graceful close reaches TIME-WAIT only with every byte and both FINs delivered and acknowledged, and no RST ends it unless one of the connection's two incarnations was aborted, cancelled, crashed or timed out";
     "rfc-transitions", Always, rfc_transitions, "RFC 9293 §3.3.2 Figure 5 and notes",
         "every state change is an edge of RFC 9293 Figure 5 or its notes";
     "sequence-accounting", Always, sequence_accounting, "RFC 9293 §3.4",
         "SYN and FIN consume one number each, a bare ACK none; no endpoint acknowledges a number never sent";
     "no-stuck-state", Always, no_stuck_state, "RFC 9293 §3.8.3 (R2), §3.10.8",
         "when nothing is in flight and no timer runs, each endpoint is CLOSED, LISTEN, or synchronized with nothing outstanding";
+    "quiescent-pairing", Always, quiescent_pairing, "RFC 9293 §3.5, §3.6 (Figures 6, 12)",
+        "when nothing is in flight and no timer runs, an ESTABLISHED endpoint's peer incarnation is ESTABLISHED and a FIN-WAIT-2's is CLOSE-WAIT (and back), unless one of the two was aborted, cancelled, crashed, timed out or reset";
     "time-wait-lasts-2msl", Always, time_wait_lasts_2msl, "RFC 9293 §3.6.1 (MUST-13), RFC 1337",
         "an endpoint leaves TIME-WAIT only by its timer, after 2·MSL with no retransmitted FIN: no RST or SYN ends it",
         fails under Rfc793: "a RST accepted in TIME-WAIT ends it early: the TIME-WAIT assassination of RFC 1337";
+    "no-blind-injection", Always, no_blind_injection, "RFC 5961 §3, §4; RFC 9293 §3.10.7.4",
+        "a synchronized endpoint is reset, or takes data, only by a segment at exactly RCV.NXT: a segment forged without the sequence numbers gets nowhere",
+        fails under Rfc793: "a RST or SYN anywhere in the window resets the connection: the blind in-window reset RFC 5961 answers";
     "three-way-handshake", Sometimes, three_way_handshake, "RFC 9293 §3.5 Figure 6",
         "an active and a passive OPEN meet: both ESTABLISHED";
     "four-way-teardown", Sometimes, four_way_teardown, "RFC 9293 §3.6 Figure 12",
@@ -88,11 +93,11 @@ props! {
     "half-close", Sometimes, half_close, "RFC 9293 §3.6",
         "an application receives data after it has closed its own direction";
     "simultaneous-open", Sometimes, simultaneous_open, "RFC 9293 §3.5 Figure 7 (MUST-10)",
-        "two active OPENs cross: both ESTABLISHED through SYN-RECEIVED";
+        "two active OPENs cross: both pass from SYN-SENT through SYN-RECEIVED to ESTABLISHED";
     "simultaneous-close", Sometimes, simultaneous_close, "RFC 9293 §3.6 Figure 13",
         "two FINs cross: an endpoint in CLOSING";
     "syn-retransmit-backoff", Sometimes, syn_retransmit_backoff, "RFC 6298 (5.5), RFC 9293 §3.8.1",
-        "a SYN is retransmitted and the retransmission timeout doubles (RTO, then 2·RTO)";
+        "a SYN is retransmitted, and the wait after the retransmission is twice the wait before it (RTO, then 2·RTO)";
     "connect-timeout", Sometimes, connect_timeout, "RFC 9293 §3.8.3 (R2 for SYN)",
         "an active OPEN gives up after its retry limit";
     "stale-syn-rejected", Sometimes, stale_syn_rejected, "RFC 9293 §3.5 Figure 9",
@@ -181,6 +186,24 @@ fn no_stuck_state(s: &Sys) -> bool {
         })
 }
 
+fn quiescent_pairing(s: &Sys) -> bool {
+    !s.quiescent()
+        || both(|x, y| {
+            let (h, p) = (&s.hosts[x], &s.hosts[y]);
+            let partner = match h.state {
+                St::Established => St::Established,
+                St::FinWait2 => St::CloseWait,
+                St::CloseWait => St::FinWait2,
+                _ => return true,
+            };
+            s.excused(x, true) || (p.inc == h.peer_inc && p.state == partner)
+        })
+}
+
+fn no_blind_injection(s: &Sys) -> bool {
+    s.broken & monitor::BLIND == 0
+}
+
 fn time_wait_lasts_2msl(s: &Sys) -> bool {
     s.broken & monitor::TIME_WAIT == 0
 }
@@ -205,7 +228,7 @@ fn half_close(s: &Sys) -> bool {
 fn simultaneous_open(s: &Sys) -> bool {
     s.hosts
         .iter()
-        .all(|h| h.state == St::Established && !h.passive)
+        .all(|h| h.state == St::Established && h.crossed)
 }
 
 fn simultaneous_close(s: &Sys) -> bool {
@@ -213,9 +236,7 @@ fn simultaneous_close(s: &Sys) -> bool {
 }
 
 fn syn_retransmit_backoff(s: &Sys) -> bool {
-    s.hosts
-        .iter()
-        .any(|h| h.state == St::SynSent && h.retries >= 1)
+    s.hosts.iter().any(|h| h.backed_off)
 }
 
 fn connect_timeout(s: &Sys) -> bool {

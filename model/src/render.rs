@@ -19,6 +19,7 @@ pub fn action(a: &Action) -> String {
         Action::Lose(s) => format!("lose {}", segment(&s)),
         Action::Duplicate(s) => format!("duplicate {}", segment(&s)),
         Action::Delay(s) => format!("delay {}", segment(&s)),
+        Action::Inject(s) => format!("attacker forges {}", segment(&s)),
         Action::Timeout(h) => format!("{}: timer expires", name(h)),
         Action::Tick => "tick".to_string(),
         Action::Crash(h) => format!("{}: crash and reboot", name(h)),
@@ -33,6 +34,9 @@ pub fn segment(s: &Seg) -> String {
     } else {
         String::new()
     };
+    if s.g_inc == Seg::FORGED {
+        return format!("{arrow} <{}> (forged{late})", s.label());
+    }
     format!("{arrow} <{}> (inc {}{late})", s.label(), s.g_inc)
 }
 

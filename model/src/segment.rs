@@ -74,6 +74,10 @@ pub struct Seg {
 }
 
 impl Seg {
+    /// Ghost incarnation of a segment the off-path attacker forged: no
+    /// incarnation sent it.
+    pub const FORGED: u8 = 0xFF;
+
     /// Every field as one byte string, for hashing (see `Host::pack`).
     pub fn pack(&self) -> [u8; 9] {
         let Seg {

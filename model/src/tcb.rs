@@ -161,6 +161,21 @@ pub struct Host {
     pub tw_age: u8,
     /// Ghost: how the latest incarnation ended (cleared by the next OPEN).
     pub end: End,
+    /// Ghost: this incarnation went from SYN-SENT to SYN-RECEIVED: a
+    /// simultaneous open's crossing SYNs (Figure 7).
+    pub crossed: bool,
+    /// Ghost: ticks since the latest SYN was sent from SYN-SENT.
+    pub syn_wait: u8,
+    /// Ghost: ticks between the first SYN and its retransmission.
+    pub syn_first: u8,
+    /// Ghost: the second SYN-SENT timeout came twice as long after the
+    /// retransmission as the first came after the SYN (RFC 6298 (5.5)).
+    /// Kept until the next OPEN, like `end`.
+    pub backed_off: bool,
+    /// Ghost: this incarnation ended, or is ending, rudely: aborted,
+    /// cancelled, crashed, timed out, or reset by a forged segment. Kept
+    /// until the next OPEN, like `end`.
+    pub rude: bool,
 }
 
 impl Host {
@@ -168,7 +183,7 @@ impl Host {
     /// each of tens of millions of states, and one write of 28 bytes costs
     /// far less than 28 writes of one. The destructuring makes a new field
     /// a compile error until it is packed.
-    pub fn pack(&self) -> [u8; 28] {
+    pub fn pack(&self) -> [u8; Host::PACKED] {
         let Host {
             state,
             passive,
@@ -194,6 +209,11 @@ impl Host {
             reacked,
             tw_age,
             end,
+            crossed,
+            syn_wait,
+            syn_first,
+            backed_off,
+            rude,
         } = self;
         [
             *state as u8,
@@ -224,8 +244,16 @@ impl Host {
             u8::from(*reacked),
             *tw_age,
             *end as u8,
+            u8::from(*crossed),
+            *syn_wait,
+            *syn_first,
+            u8::from(*backed_off),
+            u8::from(*rude),
         ]
     }
+
+    /// Bytes in [`Host::pack`].
+    pub const PACKED: usize = 33;
 
     /// A host with no TCB, `opens` OPEN calls to make, and an ISN generator at `isn`.
     pub fn new(opens: u8, isn: u8) -> Host {
@@ -254,6 +282,11 @@ impl Host {
             reacked: false,
             tw_age: 0,
             end: End::None,
+            crossed: false,
+            syn_wait: 0,
+            syn_first: 0,
+            backed_off: false,
+            rude: false,
         }
     }
 
@@ -298,6 +331,19 @@ impl Host {
         }
     }
 
+    /// ghost: a SYN-SENT timer expired: record how long after the latest
+    /// SYN, and whether the second wait was twice the first.
+    pub fn note_syn_timeout(&mut self) {
+        if self.state != St::SynSent {
+            return;
+        }
+        if self.retries == 0 {
+            self.syn_first = self.syn_wait;
+        } else if self.retries == 1 && self.syn_wait == 2 * self.syn_first {
+            self.backed_off = true;
+        }
+    }
+
     /// Nothing sent is unacknowledged.
     pub fn idle(&self) -> bool {
         self.snd_una == self.snd_nxt
@@ -321,6 +367,8 @@ impl Host {
             inc: self.inc,
             met: self.met,
             end,
+            backed_off: self.backed_off,
+            rude: self.rude,
             ..Host::new(0, 0)
         };
         *self = keep;

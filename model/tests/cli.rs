@@ -23,11 +23,11 @@ fn list_prints_every_name() {
 }
 
 #[test]
-fn list_json_has_eight_properties_ten_scenarios_seven_variants() {
+fn list_json_has_ten_properties_ten_scenarios_seven_variants() {
     let (code, out, _) = synfin(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["properties"].as_array().unwrap().len(), 8);
+    assert_eq!(v["properties"].as_array().unwrap().len(), 10);
     assert_eq!(v["scenarios"].as_array().unwrap().len(), 10);
     assert_eq!(v["variants"].as_array().unwrap().len(), 7);
 }
@@ -49,12 +49,12 @@ fn quick_check_passes_with_json_report() {
     let (code, out, _) = synfin(&["check", "--preset", "quick", "--json"]);
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["unique_states"], 163_794);
+    assert_eq!(v["unique_states"], 164_023);
     for key in ["states", "max_depth", "seconds"] {
         assert!(v[key].is_number(), "{key}");
     }
     let props = v["properties"].as_array().unwrap();
-    assert_eq!(props.len(), 18);
+    assert_eq!(props.len(), 20);
     assert!(props.iter().all(|p| p["holds"] == true));
 }
 
@@ -256,7 +256,7 @@ fn help_has_examples_and_the_presets_values() {
     }
     let (_, out, _) = synfin(&["check", "--help"]);
     assert!(
-        out.contains("[presets: quick 1, default 2, deep 2, old-duplicates 1]"),
+        out.contains("[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1]"),
         "{out}"
     );
     for cmd in ["check", "show", "explain", "export", "explore"] {

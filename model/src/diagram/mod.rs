@@ -217,6 +217,11 @@ impl Trace {
                             old: s.g_inc < sender,
                         }
                     }
+                    Action::Inject(s) => Event::Deliver {
+                        seg: Tracked { id: 0, sent: 0, seg: s },
+                        dup: false,
+                        old: false,
+                    },
                     Action::Lose(s) => Event::Lose(take(&mut flight, &s).unwrap_or(Tracked {
                         id: 0,
                         sent: 0,
@@ -313,9 +318,13 @@ pub fn label(t: &Tracked) -> String {
     format!("[{}] {}", t.id, t.seg.label())
 }
 
-/// The marks after a delivered segment's label: ` (dup)`, ` (late)`, ` (old)`.
+/// The marks after a delivered segment's label: ` (dup)`, ` (late)`,
+/// ` (old)`, ` (forged)`.
 pub fn marks(t: &Tracked, dup: bool, old: bool) -> String {
     let mut s = String::new();
+    if t.seg.g_inc == crate::segment::Seg::FORGED {
+        s += " (forged)";
+    }
     if dup {
         s += " (dup)";
     }

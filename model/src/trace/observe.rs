@@ -140,7 +140,8 @@ fn input(action: Action) -> Input {
         Action::Send(h) => ("send", Some(h), None),
         Action::Close(h) => ("close", Some(h), None),
         Action::Abort(h) => ("abort", Some(h), None),
-        Action::Deliver(s) => ("deliver", None, Some(s)),
+        // A forged segment reaches the stack as any other arrival does.
+        Action::Deliver(s) | Action::Inject(s) => ("deliver", None, Some(s)),
         Action::Lose(s) => ("lose", None, Some(s)),
         Action::Duplicate(s) => ("duplicate", None, Some(s)),
         Action::Delay(s) => ("delay", None, Some(s)),
@@ -168,7 +169,7 @@ pub fn transition_key(before: &Sys, action: Action, after: &Sys) -> Option<Strin
         Action::Abort(h) => (h, "abort".to_string()),
         Action::Timeout(h) => (h, "timeout".to_string()),
         Action::Crash(h) => (h, "crash".to_string()),
-        Action::Deliver(s) | Action::Duplicate(s) => {
+        Action::Deliver(s) | Action::Duplicate(s) | Action::Inject(s) => {
             let d = if s.data { "+data" } else { "" };
             (1 - s.from as usize, format!("arrive {}{d}", flags(s.ctl)))
         }

@@ -41,6 +41,11 @@ pub struct Budgets {
         |c| c.crashes,
     ))]
     crashes: Option<u8>,
+    #[arg(long, value_name = "N", value_parser = budget(255), help = help(
+        "Segments an off-path attacker may forge into a synchronized connection: a RST, SYN or data segment below, inside or above the window, never at RCV.NXT itself",
+        |c| c.injections,
+    ))]
+    injections: Option<u8>,
     #[arg(long, value_name = "N", value_parser = budget(7), help = help(
         "Retransmissions of a SYN, byte or FIN before the connection gives up (R2); the timeout doubles each time (0-7)",
         |c| c.retries,
@@ -62,6 +67,7 @@ impl Budgets {
         set(&mut cfg.delays, self.delays);
         set(&mut cfg.aborts, self.aborts);
         set(&mut cfg.crashes, self.crashes);
+        set(&mut cfg.injections, self.injections);
         set(&mut cfg.retries, self.retries);
     }
 
@@ -74,6 +80,7 @@ impl Budgets {
             self.delays,
             self.aborts,
             self.crashes,
+            self.injections,
             self.retries,
         ]
         .iter()

@@ -15,13 +15,14 @@ use crate::progress;
 /// Check every property exhaustively.
 ///
 /// Visits every reachable state of the world (a preset, a profile and the
-/// budgets), evaluates the 8 safety properties and 10 scenarios of `synfin
+/// budgets), evaluates the 10 safety properties and 10 scenarios of `synfin
 /// list` on each, and prints how many states there were and a verdict per
 /// property: `holds` or `VIOLATED` for safety, `reached` or `MISSED` for a
 /// scenario, with the length of the shortest example. A safety property the
 /// profile is known to break is claimed to fail instead: `fails` as
-/// expected, or `HOLDS` if no counterexample exists (time-wait-lasts-2msl
-/// under rfc793: RFC 1337's TIME-WAIT assassination). A violated property
+/// expected, or `HOLDS` if no counterexample exists (under rfc793,
+/// time-wait-lasts-2msl: RFC 1337's TIME-WAIT assassination, and
+/// no-blind-injection: the in-window reset RFC 5961 answers). A violated property
 /// is followed by its shortest counterexample, as a sequence diagram and
 /// step by step with both endpoints and the network after each step.
 ///
@@ -32,9 +33,10 @@ use crate::progress;
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// World size: quick (160 thousand states, seconds), default (the CI
-    /// gate: 32 million states), deep (the default plus a host crash: far
-    /// more) or old-duplicates (quick where any segment may outlive a
-    /// tick). `synfin list` describes each. [default: default, or the
+    /// gate: tens of millions of states), deep (the default plus a host
+    /// crash: far more), old-duplicates (quick where any segment may
+    /// outlive a tick) or off-path (quick plus a blind attacker). `synfin
+    /// list` describes each. [default: default, or the
     /// variant's own preset: old-duplicates for time-wait-one-msl]
     #[arg(long, value_parser = parse::<Preset>)]
     preset: Option<Preset>,
@@ -66,9 +68,10 @@ Examples:
   synfin check --preset quick --dups 1   the quick world with one duplicate
 
 Exit status: 0 every property is as claimed (every safety property holds, except
-one the profile is known to break, which must fail: time-wait-lasts-2msl under
-rfc793, RFC 1337's TIME-WAIT assassination; every scenario is reached), 1 a
-property is not as claimed, 2 bad usage.";
+those the profile is known to break, which must fail: under rfc793
+time-wait-lasts-2msl, RFC 1337's TIME-WAIT assassination, and no-blind-injection,
+the in-window reset of RFC 5961; every scenario is reached), 1 a property is not
+as claimed, 2 bad usage.";
 
 /// Run `synfin check`.
 pub fn run(args: Args) -> ExitCode {

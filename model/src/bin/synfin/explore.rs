@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:3000")]
     addr: std::net::SocketAddr,
     /// World size (quick by default: the Explorer keeps every state in
-    /// memory, and default has 32 million).
+    /// memory, and default has tens of millions).
     #[arg(long, default_value = "quick", value_parser = parse::<Preset>)]
     preset: Preset,
     /// Endpoint behaviour: rfc9293 or rfc793.

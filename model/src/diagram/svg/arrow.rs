@@ -70,6 +70,9 @@ impl Arrow {
     /// The badges after its label.
     pub(super) fn badges(&self) -> Badges {
         let mut out = Vec::new();
+        if self.t.seg.g_inc == crate::segment::Seg::FORGED {
+            out.push(("forged", colour::OLD));
+        }
         if self.dup {
             out.push(("dup", colour::DUP));
         }

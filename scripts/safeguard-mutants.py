@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Take each of TCP's safeguards out of the model, one at a time, and show
+which property then fails: a property that holds is worth something only if
+removing the safeguard it protects breaks it.
+
+Each mutant below deletes or weakens one rule of RFC 9293 (or of RFC 5961,
+1337, 6298) in model/src/, in a scratch copy of the committed tree. The
+script builds `synfin` for it and runs `synfin check --json` in the world
+named beside it; the mutant is *caught* when the named property is violated
+(safety) or missed (scenario) there. The variants of `synfin list` are the
+other half of the argument: they are checked in CI.
+
+    python3 scripts/safeguard-mutants.py            # every mutant, a table
+    python3 scripts/safeguard-mutants.py --markdown docs/src/reference/measured/safeguards.md
+    python3 scripts/safeguard-mutants.py --only rfc5961-rst
+
+Exit status: 0 when every mutant is caught, 1 when one is not, 2 on a bad
+argument or a mutant whose text no longer matches the source (the list must
+follow the model).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name, safeguard (RFC), file, text, replacement, preset, profile, property
+MUTANTS = [
+    (
+        "syn-sent-ack-check",
+        "SYN-SENT drops an ACK that does not acknowledge its SYN (§3.10.7.3 first check; Figure 9)",
+        "arrive.rs",
+        "if has_ack && (seg.ack <= host.iss || seg.ack > host.snd_nxt) {",
+        "if false {",
+        "old-duplicates",
+        "rfc9293",
+        "no-phantom-connection",
+    ),
+    (
+        "syn-received-ack-check",
+        "SYN-RECEIVED is left for ESTABLISHED only on an ACK of its SYN (§3.10.7.4 fifth step; Figure 10)",
+        "arrive.rs",
+        "if host.snd_una < seg.ack && seg.ack <= host.snd_nxt {",
+        "if true {",
+        "old-duplicates",
+        "rfc9293",
+        "quiescent-pairing",
+    ),
+    (
+        "fin-wait-1-waits-for-ack",
+        "FIN-WAIT-1 goes to TIME-WAIT on the peer's FIN only once its own FIN is acknowledged, else CLOSING (§3.10.7.4 eighth step)",
+        "arrive.rs",
+        "St::FinWait1 if host.idle() => self.enter_time_wait(cfg, x),",
+        "St::FinWait1 if true => self.enter_time_wait(cfg, x),",
+        "quick",
+        "rfc9293",
+        "orderly-close",
+    ),
+    (
+        "in-order-only",
+        "text is taken only at RCV.NXT (§3.10.7.4 seventh step)",
+        "arrive.rs",
+        "if !seg.is_empty() && seg.seq != self.hosts[x].rcv_nxt {",
+        "if false {",
+        "off-path",
+        "rfc9293",
+        "no-blind-injection",
+    ),
+    (
+        "rfc5961-rst",
+        "an in-window RST not at RCV.NXT draws a challenge ACK (RFC 5961 §3.2)",
+        "arrive.rs",
+        "            if seg.seq != host.rcv_nxt {\n                self.emit_ack(x);\n                return;\n            }",
+        "",
+        "off-path",
+        "rfc9293",
+        "no-blind-injection",
+    ),
+    (
+        "rfc5961-syn",
+        "a SYN in a synchronized state draws a challenge ACK (RFC 5961 §4.2)",
+        "arrive.rs",
+        "        if cfg.rfc9293() {\n            // RFC 5961 §4: challenge ACK",
+        "        if false {\n            // RFC 5961 §4: challenge ACK",
+        "off-path",
+        "rfc9293",
+        "no-blind-injection",
+    ),
+    (
+        "rfc1337",
+        "TIME-WAIT ignores a RST (RFC 1337 F1)",
+        "arrive.rs",
+        "            if host.state == St::TimeWait {\n                return;\n            }",
+        "",
+        "quick",
+        "rfc9293",
+        "time-wait-lasts-2msl",
+    ),
+    (
+        "sequence-check",
+        "an unacceptable segment is acknowledged and dropped (§3.10.7.4 first step, Table 6)",
+        "arrive.rs",
+        "        if ok {\n            return true;\n        }",
+        "        if true {\n            return true;\n        }",
+        "quick",
+        "rfc9293",
+        "sequence-accounting",
+    ),
+    (
+        "ack-above-snd-nxt",
+        "an ACK of something not yet sent is acknowledged and dropped (§3.10.7.4 fifth step)",
+        "arrive.rs",
+        "        if seg.ack > host.snd_nxt {\n            self.emit_ack(x);\n            return false;\n        }",
+        "",
+        "old-duplicates",
+        "rfc9293",
+        "sequence-accounting",
+    ),
+    (
+        "listen-resets-ack",
+        "LISTEN answers an ACK with a RST (§3.10.7.2; Figure 9's recovery)",
+        "arrive.rs",
+        "        if seg.ctl.has(Ctl::ACK) {\n            self.emit(x, Ctl::RST, seg.ack, 0, false, 0);\n            return;\n        }",
+        "        if seg.ctl.has(Ctl::ACK) {\n            return;\n        }",
+        "quick",
+        "rfc9293",
+        "no-stuck-state",
+    ),
+    (
+        "closed-resets",
+        "CLOSED answers a segment with a RST (§3.10.7.1)",
+        "arrive.rs",
+        "            return;\n        }\n        self.reset_reply(x, seg);\n    }",
+        "            return;\n        }\n    }",
+        "quick",
+        "rfc9293",
+        "no-stuck-state",
+    ),
+    (
+        "syn-backoff",
+        "the SYN retransmission timeout doubles (RFC 6298 (5.5))",
+        "system.rs",
+        "host.timer = Some(cfg.rto << host.retries);",
+        "host.timer = Some(cfg.rto);",
+        "quick",
+        "rfc9293",
+        "syn-retransmit-backoff",
+    ),
+    (
+        "give-up",
+        "a retransmission gives up after R2 (§3.8.3)",
+        "system.rs",
+        "            _ if host.retries == cfg.retries => {",
+        "            _ if host.retries == cfg.retries + 1 => {",
+        "quick",
+        "rfc9293",
+        "connect-timeout",
+    ),
+    (
+        "time-wait-2msl",
+        "TIME-WAIT lasts 2·MSL (§3.6.1, MUST-13)",
+        "config.rs",
+        "            _ => 2 * self.msl,",
+        "            _ => self.msl,",
+        "old-duplicates",
+        "rfc9293",
+        "time-wait-lasts-2msl",
+    ),
+    (
+        "isn-clock",
+        "the ISN follows a clock, not a constant (§3.4.1)",
+        "system.rs",
+        "        host.isn_last += cfg.isn_rate * host.clock;",
+        "",
+        "quick",
+        "rfc9293",
+        "stream-integrity",
+    ),
+]
+
+
+def run(cmd, cwd, env=None):
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def scratch_tree():
+    """The committed tree, in a scratch directory."""
+    tmp = tempfile.mkdtemp(prefix="synfin-safeguards-")
+    files = run(["git", "ls-files", "-z"], ROOT).stdout.split("\0")
+    for f in files:
+        if not f:
+            continue
+        src = os.path.join(ROOT, f)
+        if not os.path.isfile(src):
+            continue
+        dst = os.path.join(tmp, f)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(src, dst)
+    return tmp
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", action="append", help="run only this mutant (repeatable)")
+    ap.add_argument("--markdown", help="also write the table as Markdown to this file")
+    args = ap.parse_args()
+    names = [m[0] for m in MUTANTS]
+    for n in args.only or []:
+        if n not in names:
+            print(f"safeguard-mutants: unknown mutant `{n}`; valid: {', '.join(names)}", file=sys.stderr)
+            return 2
+    chosen = [m for m in MUTANTS if not args.only or m[0] in args.only]
+
+    tree = scratch_tree()
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target", "safeguards"))
+    rows, missed, start = [], 0, time.time()
+    try:
+        for name, guard, file, text, repl, preset, profile, prop in chosen:
+            path = os.path.join(tree, "model", "src", file)
+            with open(path) as f:
+                original = f.read()
+            if original.count(text) != 1:
+                print(f"safeguard-mutants: `{name}`: its text occurs {original.count(text)} times in model/src/{file}, not once", file=sys.stderr)
+                return 2
+            with open(path, "w") as f:
+                f.write(original.replace(text, repl))
+            try:
+                build = run(["cargo", "build", "-q", "--release", "-p", "synfin-model", "--bin", "synfin"], tree, env)
+                if build.returncode != 0:
+                    print(build.stderr, file=sys.stderr)
+                    print(f"safeguard-mutants: `{name}` does not build", file=sys.stderr)
+                    return 2
+                synfin = os.path.join(env["CARGO_TARGET_DIR"], "release", "synfin")
+                t = time.time()
+                out = run([synfin, "check", "--preset", preset, "--profile", profile, "--json"], tree)
+                seconds = time.time() - t
+                report = json.loads(out.stdout)
+            finally:
+                with open(path, "w") as f:
+                    f.write(original)
+            verdict = next(p for p in report["properties"] if p["name"] == prop)
+            # A safety property that no longer holds, or a scenario no longer reached.
+            caught = not verdict["holds"]
+            length = verdict.get("trace_length")
+            missed += not caught
+            rows.append((name, guard, f"{preset}, {profile}", prop, "caught" if caught else "MISSED", length, seconds))
+            print(f"{name:26} {prop:24} {'caught' if caught else 'MISSED':7} "
+                  f"{(str(length) + ' steps') if caught and length else '':10} {preset}/{profile} {seconds:.1f} s", flush=True)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    total = time.time() - start
+    print(f"{len(rows) - missed} of {len(rows)} safeguards bear load ({total:.0f} s)")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("| mutant | the safeguard taken away | world | property | verdict | counterexample |\n")
+            f.write("|---|---|---|---|---|---|\n")
+            for name, guard, world, prop, verdict, length, _ in rows:
+                steps = f"{length} steps" if verdict == "caught" and length else "—"
+                f.write(f"| `{name}` | {guard} | {world} | `{prop}` | {verdict} | {steps} |\n")
+            f.write(f"\n{len(rows) - missed} of {len(rows)} mutants caught.\n")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
