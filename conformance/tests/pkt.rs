@@ -369,3 +369,91 @@ fn the_kernel_target_runs_scripts_in_a_private_namespace() {
         o.message("call-close-linger-abort.pkt")
     );
 }
+
+/// The expectations file of a target, beside the scripts.
+fn expect_file(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("pkt")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Every committed script against `target`, judged by `expect`: the run
+/// must match the expectations exactly (exit 0), every script accounted for
+/// (passed, failed as listed or unsupported as listed), and every entry of
+/// the file used.
+fn run_matches_expectations(target: &str, expect: &str) {
+    let paths: Vec<String> = scripts().iter().map(|p| p.display().to_string()).collect();
+    let mut args = vec!["pkt", "run", "--target", target, "--expect", expect];
+    args.extend(paths.iter().map(String::as_str));
+    let (code, out, err) = conform(&args);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let entries = std::fs::read_to_string(expect)
+        .expect("read")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count();
+    let summary = out.lines().last().expect("a summary");
+    let field = |what: &str| -> usize {
+        let at = summary
+            .find(what)
+            .unwrap_or_else(|| panic!("{what}: {summary}"));
+        let head = summary[..at].trim_end();
+        let n = head.rsplit([' ', ',', ':']).next().expect("a number");
+        n.parse().unwrap_or_else(|_| panic!("{what}: {summary}"))
+    };
+    assert_eq!(
+        field(" failed as expected") + field(" unsupported as expected"),
+        entries,
+        "{summary}"
+    );
+    assert_eq!(field(" passed") + entries, paths.len(), "{summary}");
+    assert_eq!(field(" failed,"), 0, "{summary}");
+    for l in out.lines().filter(|l| l.contains("[expected: ")) {
+        assert!(
+            !l.contains("[expected: ]"),
+            "an expectation without a reason: {l}"
+        );
+    }
+}
+
+#[test]
+fn smoltcp_runs_every_script_as_its_expectations_say() {
+    run_matches_expectations("smoltcp", &expect_file("smoltcp.expect"));
+}
+
+#[test]
+fn smoltcp_reports_what_it_cannot_do_as_unsupported() {
+    let text = format!(
+        "{HANDSHAKE}+0 setsockopt(4, SOL_SOCKET, SO_LINGER, {{onoff=1, linger=5}}, 8) = 0\n"
+    );
+    let script = pkt::parse("l.pkt", &text).expect("parses");
+    let o = pkt::run(&script, &mut pkt::SmoltcpSockets::default());
+    assert!(
+        matches!(&o.verdict, Verdict::Unsupported { line: 9, what } if what.contains("SO_LINGER")),
+        "{o:?}"
+    );
+    let o = pkt::run(
+        &pkt::parse(
+            "s.pkt",
+            &format!("{HANDSHAKE}+0 shutdown(4, SHUT_RD) = 0\n"),
+        )
+        .expect("parses"),
+        &mut pkt::SmoltcpSockets::default(),
+    );
+    assert!(
+        matches!(o.verdict, Verdict::Unsupported { line: 9, .. }),
+        "{o:?}"
+    );
+    // SO_LINGER {1, 0} is smoltcp's abort: its RST goes out (with ACK).
+    let text = format!(
+        "{HANDSHAKE}+0 setsockopt(4, SOL_SOCKET, SO_LINGER, {{onoff=1, linger=0}}, 8) = 0\n\
+         +0 close(4) = 0\n+0 > R. 1:1(0) ack 1\n"
+    );
+    let o = pkt::run(
+        &pkt::parse("a.pkt", &text).expect("parses"),
+        &mut pkt::SmoltcpSockets::default(),
+    );
+    assert_eq!(o.verdict, Verdict::Pass, "{}", o.message("a.pkt"));
+}

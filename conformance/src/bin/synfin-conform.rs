@@ -2,8 +2,8 @@
 //! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE] [--pcap DIR
 //! [--pcap-all]]`
 //!
-//! `synfin-conform pkt run SCRIPT... [--target impl|kernel]`: packetdrill
-//! scripts against synfin-tcp or Linux (the book's *Packetdrill scripts*); exit 0 every
+//! `synfin-conform pkt run SCRIPT... [--target impl|smoltcp|kernel|exec:CMD]`:
+//! packetdrill scripts against synfin-tcp, smoltcp, Linux or an adapter (the book's *Packetdrill scripts*); exit 0 every
 //! script passed, 1 one failed, 2 one is malformed (file:line:column) or
 //! bad usage, 3 one uses something unsupported.
 //!
@@ -122,9 +122,11 @@ enum PktCommand {
     /// malformed (FILE:LINE:COLUMN) or bad usage; 3: one uses something
     /// unsupported (FILE:LINE), and none failed or was malformed.
     Run {
-        /// The TCP under test: impl (synfin-tcp, in memory, virtual clock)
-        /// or kernel (Linux, real time, a private network namespace per
-        /// script; needs root).
+        /// The TCP under test: impl (synfin-tcp, in memory, virtual clock),
+        /// smoltcp (smoltcp 0.14's sockets, in memory, virtual clock),
+        /// kernel (Linux, real time, a private network namespace per
+        /// script; needs root) or exec:CMD (an adapter speaking
+        /// synfin-exec/1 with the sockets extension).
         #[arg(long, default_value = "impl", value_parser = pkt_target)]
         target: String,
         /// Raise every script's --tolerance_usecs to at least N (a real
@@ -132,8 +134,9 @@ enum PktCommand {
         #[arg(long, value_name = "N")]
         min_tolerance_usecs: Option<u64>,
         /// Known differences: lines `SCRIPT.pkt:LINE reason`. A script that
-        /// fails at its listed line counts as expected; one that passes or
-        /// fails elsewhere is a stale expectation (exit 1).
+        /// fails at its listed line counts as expected (with a reason
+        /// `unsupported: ...`, one that stops there as unsupported); one
+        /// that passes or stops elsewhere is a stale expectation (exit 1).
         #[arg(long, value_name = "FILE")]
         expect: Option<PathBuf>,
         /// Script files.
@@ -144,14 +147,14 @@ enum PktCommand {
 
 fn pkt_target(s: &str) -> Result<String, String> {
     match s {
-        "impl" => Ok(s.to_string()),
+        "impl" | "smoltcp" => Ok(s.to_string()),
         "kernel" if cfg!(target_os = "linux") => Ok(s.to_string()),
         _ => Err(format!(
             "unknown target `{s}` for pkt run; valid: {}",
             if cfg!(target_os = "linux") {
-                "impl, kernel"
+                "impl, smoltcp, kernel"
             } else {
-                "impl (kernel: Linux only)"
+                "impl, smoltcp (kernel: Linux only)"
             }
         )),
     }
@@ -361,7 +364,7 @@ fn pkt_run(
     };
     let start = std::time::Instant::now();
     let (mut pass, mut fail, mut unsupported, mut malformed, mut lines) = (0, 0, 0, 0, 0);
-    let mut as_expected = 0;
+    let (mut as_expected, mut unsupported_as_expected) = (0, 0);
     for path in scripts {
         let file = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
@@ -394,6 +397,7 @@ fn pkt_run(
                     return ExitCode::from(pkt::EXIT_MALFORMED);
                 }
             },
+            "smoltcp" => pkt::run(&script, &mut pkt::SmoltcpSockets::default()),
             _ => pkt::run(&script, &mut pkt::SynfinTcpSockets::default()),
         };
         let base = path
@@ -403,16 +407,27 @@ fn pkt_run(
         let listed = expected.remove(&base);
         let message = outcome.message(&file);
         match (&outcome.verdict, listed) {
-            (Verdict::Fail { line, .. }, Some(e)) if *line == e.line => {
+            (Verdict::Fail { line, .. }, Some(e)) if *line == e.line && !e.unsupported => {
                 as_expected += 1;
+                println!("{message} [expected: {}]", e.reason);
+            }
+            (Verdict::Unsupported { line, .. }, Some(e)) if *line == e.line && e.unsupported => {
+                unsupported_as_expected += 1;
                 println!("{message} [expected: {}]", e.reason);
             }
             (_, Some(e)) => {
                 fail += 1;
                 println!("{message}");
                 println!(
-                    "{}:{}: stale expectation: {base} was expected to fail at line {}",
-                    e.file, e.at, e.line
+                    "{}:{}: stale expectation: {base} was expected to {} at line {}",
+                    e.file,
+                    e.at,
+                    if e.unsupported {
+                        "stop as unsupported"
+                    } else {
+                        "fail"
+                    },
+                    e.line
                 );
             }
             (Verdict::Pass, None) => {
@@ -430,16 +445,17 @@ fn pkt_run(
         }
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let name = if target == "kernel" {
-        "linux"
-    } else {
-        "synfin-tcp"
+    let name = match target {
+        "kernel" => "linux",
+        "smoltcp" => "smoltcp",
+        _ => "synfin-tcp",
     };
     let n = scripts.len();
     println!(
         "{n} scripts against {name}: {pass} passed, {fail} failed, {as_expected} failed as \
-         expected, {unsupported} unsupported, {malformed} malformed; {lines} lines in {:.3} s \
-         ({:.0} scripts/s, {:.0} lines/s)",
+         expected, {unsupported} unsupported, {unsupported_as_expected} unsupported as \
+         expected, {malformed} malformed; {lines} lines in {:.3} s ({:.0} scripts/s, {:.0} \
+         lines/s)",
         secs,
         n as f64 / secs,
         lines as f64 / secs
@@ -461,9 +477,14 @@ struct PktExpectation {
     at: usize,
     line: usize,
     reason: String,
+    /// The reason starts with `unsupported:`: the script must stop there
+    /// as unsupported, not fail.
+    unsupported: bool,
 }
 
-/// `SCRIPT.pkt:LINE reason` lines, `#` comments; by script file name.
+/// `SCRIPT.pkt:LINE reason` lines, `#` comments; by script file name. A
+/// reason `unsupported: ...` expects the script to stop there as
+/// unsupported; any other, to fail there.
 fn pkt_expectations(
     path: &std::path::Path,
 ) -> Result<std::collections::HashMap<String, PktExpectation>, String> {
@@ -490,6 +511,7 @@ fn pkt_expectations(
             at: i + 1,
             line,
             reason: reason.trim().to_string(),
+            unsupported: reason.trim().starts_with("unsupported:"),
         };
         if map.insert(name.to_string(), e).is_some() {
             return Err(format!("{file}:{}: {name} is listed twice", i + 1));

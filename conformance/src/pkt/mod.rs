@@ -30,12 +30,14 @@ pub mod run;
 pub mod script;
 pub mod segment;
 pub mod shell;
+pub mod smoltcp;
 pub mod synfin_tcp;
 pub mod target;
 
 pub use parse::{parse, ParseError};
 pub use run::{run, Outcome, Verdict};
 pub use script::Script;
+pub use smoltcp::SmoltcpSockets;
 pub use synfin_tcp::SynfinTcpSockets;
 pub use target::SocketTarget;
 
