@@ -457,3 +457,34 @@ fn smoltcp_reports_what_it_cannot_do_as_unsupported() {
     );
     assert_eq!(o.verdict, Verdict::Pass, "{}", o.message("a.pkt"));
 }
+
+/// lwIP through its adapter's sockets extension: built by
+/// `scripts/build-lwip-adapter.sh`; skipped, saying why, where it cannot be
+/// built, unless `SYNFIN_REQUIRE_LWIP=1` (as in CI).
+#[test]
+fn lwip_runs_every_script_as_its_expectations_say() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("bash")
+        .arg(root.join("scripts").join("build-lwip-adapter.sh"))
+        .output()
+        .expect("bash runs");
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            std::env::var_os("SYNFIN_REQUIRE_LWIP").is_none(),
+            "SYNFIN_REQUIRE_LWIP is set and the lwIP adapter cannot be built: {why}"
+        );
+        eprintln!("SKIPPED lwip_runs_every_script_as_its_expectations_say: {why}");
+        return;
+    }
+    let exe = root.join("target").join("lwip-adapter");
+    let target = format!("exec:{}", exe.display());
+    run_matches_expectations(&target, &expect_file("lwip.expect"));
+    // An adapter without the sockets extension is refused, exit 2.
+    let script = scripts()[0].display().to_string();
+    let hello = r#"{"hello":"synfin-exec/1","name":"old","capabilities":{"plays_both":false,"iss":"learned","observes_tcb":false,"clock":"virtual"}}"#;
+    let cmd = format!("exec:read l; echo '{hello}'; cat >/dev/null");
+    let (code, _, err) = conform(&["pkt", "run", "--target", &cmd, &script]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("sockets extension"), "{err}");
+}

@@ -139,6 +139,9 @@ enum PktCommand {
         /// that passes or stops elsewhere is a stale expectation (exit 1).
         #[arg(long, value_name = "FILE")]
         expect: Option<PathBuf>,
+        /// exec target: seconds the adapter may take to answer one request.
+        #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+        exec_timeout: f64,
         /// Script files.
         #[arg(required = true)]
         scripts: Vec<PathBuf>,
@@ -148,13 +151,14 @@ enum PktCommand {
 fn pkt_target(s: &str) -> Result<String, String> {
     match s {
         "impl" | "smoltcp" => Ok(s.to_string()),
+        _ if s.starts_with("exec:") && s.len() > 5 => Ok(s.to_string()),
         "kernel" if cfg!(target_os = "linux") => Ok(s.to_string()),
         _ => Err(format!(
             "unknown target `{s}` for pkt run; valid: {}",
             if cfg!(target_os = "linux") {
-                "impl, smoltcp, kernel"
+                "impl, smoltcp, kernel, exec:CMD"
             } else {
-                "impl, smoltcp (kernel: Linux only)"
+                "impl, smoltcp, exec:CMD (kernel: Linux only)"
             }
         )),
     }
@@ -224,9 +228,19 @@ fn main() -> ExitCode {
                     target,
                     min_tolerance_usecs,
                     expect,
+                    exec_timeout,
                     scripts,
                 },
-        } => return pkt_run(&target, min_tolerance_usecs, expect.as_deref(), &scripts),
+        } => {
+            let timeout = Duration::from_secs_f64(exec_timeout);
+            return pkt_run(
+                &target,
+                min_tolerance_usecs,
+                expect.as_deref(),
+                timeout,
+                &scripts,
+            );
+        }
         c => c,
     };
     let Command::Replay {
@@ -352,6 +366,7 @@ fn pkt_run(
     target: &str,
     min_tolerance: Option<u64>,
     expect: Option<&std::path::Path>,
+    exec_timeout: Duration,
     scripts: &[PathBuf],
 ) -> ExitCode {
     use synfin_conformance::pkt::{self, Verdict};
@@ -361,6 +376,16 @@ fn pkt_run(
             eprintln!("synfin-conform: {e}");
             return ExitCode::from(pkt::EXIT_MALFORMED);
         }
+    };
+    let mut adapter = match target.strip_prefix("exec:") {
+        Some(cmd) => match pkt::ExecSockets::spawn(cmd, exec_timeout) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("synfin-conform: {e}");
+                return ExitCode::from(pkt::EXIT_MALFORMED);
+            }
+        },
+        None => None,
     };
     let start = std::time::Instant::now();
     let (mut pass, mut fail, mut unsupported, mut malformed, mut lines) = (0, 0, 0, 0, 0);
@@ -398,6 +423,17 @@ fn pkt_run(
                 }
             },
             "smoltcp" => pkt::run(&script, &mut pkt::SmoltcpSockets::default()),
+            _ if adapter.is_some() => {
+                let a = adapter.as_mut().expect("an adapter");
+                let outcome = a.start().map(|()| pkt::run(&script, a));
+                match (outcome, a.failure().cloned()) {
+                    (Ok(o), None) => o,
+                    (Err(e), _) | (_, Some(e)) => {
+                        eprintln!("synfin-conform: {file}: {e}");
+                        return ExitCode::from(pkt::EXIT_MALFORMED);
+                    }
+                }
+            }
             _ => pkt::run(&script, &mut pkt::SynfinTcpSockets::default()),
         };
         let base = path
@@ -445,11 +481,15 @@ fn pkt_run(
         }
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let name = match target {
-        "kernel" => "linux",
-        "smoltcp" => "smoltcp",
-        _ => "synfin-tcp",
+    let name = match (target, &adapter) {
+        (_, Some(a)) => format!("exec:{}", a.adapter_name()),
+        ("kernel", _) => "linux".to_string(),
+        ("smoltcp", _) => "smoltcp".to_string(),
+        _ => "synfin-tcp".to_string(),
     };
+    if let Some(a) = adapter.as_mut() {
+        a.stop();
+    }
     let n = scripts.len();
     println!(
         "{n} scripts against {name}: {pass} passed, {fail} failed, {as_expected} failed as \
