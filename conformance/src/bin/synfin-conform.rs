@@ -113,6 +113,69 @@ enum Command {
         #[command(subcommand)]
         command: PktCommand,
     },
+    /// Captures (the book's *Checking a capture against the model*).
+    Pcap {
+        #[command(subcommand)]
+        command: PcapCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PcapCommand {
+    /// Map one TCP connection of a pcap or pcapng file to the model and
+    /// report the longest prefix the model explains and, for the first
+    /// segment it does not, the RFC 9293 arrival rule behind it. Exit 0:
+    /// every segment explained; 1: one is not; 2: an unreadable file, no
+    /// TCP, several connections and none chosen, or bad usage.
+    Check {
+        /// The capture.
+        file: PathBuf,
+        /// The connection: its number in the list a capture with several
+        /// prints, or its ends `A:P-B:P`.
+        #[arg(long)]
+        connection: Option<String>,
+        /// The model's preset: quick, default, deep (its fault budgets:
+        /// losses, duplicates, aborts, crashes).
+        #[arg(long, default_value = "default")]
+        preset: String,
+        /// The model's profile: rfc9293 or rfc793.
+        #[arg(long, default_value = "rfc9293", value_parser = profile_arg)]
+        profile: Profile,
+    },
+}
+
+/// `synfin-conform pcap check`.
+fn pcap_check(
+    file: &std::path::Path,
+    connection: Option<&str>,
+    preset: &str,
+    profile: Profile,
+) -> ExitCode {
+    use synfin_conformance::pcap_check;
+    let preset = match preset {
+        "quick" => synfin_model::Preset::Quick,
+        "default" => synfin_model::Preset::Default,
+        "deep" => synfin_model::Preset::Deep,
+        p => {
+            eprintln!("synfin-conform: unknown preset `{p}` (quick, default, deep)");
+            return ExitCode::from(pcap_check::EXIT_ERROR);
+        }
+    };
+    let profile = match profile {
+        Profile::Rfc9293 => synfin_model::Profile::Rfc9293,
+        Profile::Rfc793 => synfin_model::Profile::Rfc793,
+    };
+    let base = synfin_model::Config::new(preset, profile, None);
+    match pcap_check::check(file, connection, base) {
+        Ok((report, code)) => {
+            print!("{report}");
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
+            ExitCode::from(pcap_check::EXIT_ERROR)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -241,6 +304,15 @@ fn main() -> ExitCode {
                 &scripts,
             );
         }
+        Command::Pcap {
+            command:
+                PcapCommand::Check {
+                    file,
+                    connection,
+                    preset,
+                    profile,
+                },
+        } => return pcap_check(&file, connection.as_deref(), &preset, profile),
         c => c,
     };
     let Command::Replay {
@@ -259,7 +331,7 @@ fn main() -> ExitCode {
         pcap_all,
     } = command
     else {
-        unreachable!("pkt returned above")
+        unreachable!("pkt and pcap returned above")
     };
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("synfin-conform: {e}");
@@ -577,7 +649,7 @@ fn in_memory(
 /// A clap error as one line: its first, without the `error: ` prefix.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is required: replay, pkt".to_string();
+        return "a command is required: replay, pkt, pcap".to_string();
     }
     let text = e.render().to_string();
     let line = text
