@@ -7,6 +7,12 @@
 //! script passed, 1 one failed, 2 one is malformed (file:line:column) or
 //! bad usage, 3 one uses something unsupported.
 //!
+//! `synfin-conform pcap check FILE [--connection N|A:P-B:P] [--preset P]
+//! [--profile P]`: one TCP connection of a capture explained by the model
+//! (the book's *Checking a capture against the model*); exit 0 explained
+//! whole, 1 a segment is not (which, and the arrival rule behind it), 2
+//! an unreadable file, no TCP, several connections and none chosen.
+//!
 //! Targets (see the book's *Writing a target*):
 //!
 //! - `impl`: synfin-tcp, both hosts in memory, strict;
