@@ -258,7 +258,7 @@ impl Space {
         let n = u32::try_from(self.units.len()).unwrap_or(u32::MAX);
         let end = self.units.iter().map(|r| r.1).max().unwrap_or(1);
         if rel > end {
-            return (rel == end + 1).then_some(n + 2);
+            return (rel == end.wrapping_add(1)).then_some(n.saturating_add(2));
         }
         let mut k = 0;
         for &(s, e) in &self.units {

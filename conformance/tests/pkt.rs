@@ -285,7 +285,8 @@ proptest! {
     }
 
     /// Seed lines cut, spliced and with a character replaced never panic
-    /// the parser; what parses also runs without panicking.
+    /// the parser; what parses also runs without panicking, against
+    /// synfin-tcp and against smoltcp.
     #[test]
     fn mutated_lines_never_panic(
         picks in proptest::collection::vec((0..SEEDS.len(), 0usize..80, 0usize..80, any::<char>()), 1..6)
@@ -303,6 +304,7 @@ proptest! {
         }
         if let Ok(s) = pkt::parse("mutated.pkt", &text) {
             let _ = pkt::run(&s, &mut SynfinTcpSockets::default());
+            let _ = pkt::run(&s, &mut pkt::SmoltcpSockets::default());
         }
     }
 
@@ -317,6 +319,7 @@ proptest! {
         );
         let s = pkt::parse("n.pkt", &text).expect("parses");
         let _ = pkt::run(&s, &mut SynfinTcpSockets::default());
+        let _ = pkt::run(&s, &mut pkt::SmoltcpSockets::default());
     }
 }
 

@@ -66,6 +66,9 @@ pub const REMOTE_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 pub const DEFAULT_RCVBUF: u32 = 65_535;
 /// The send buffer of every socket.
 const SEND_BUFFER: usize = 1 << 16;
+/// The largest receive buffer a script may ask for (`SO_RCVBUF` beyond it
+/// is clamped, as a kernel clamps it to its maximum).
+const MAX_RCVBUF: u32 = 1 << 20;
 /// The first ephemeral port `connect` picks from an unbound socket.
 const EPHEMERAL: u16 = 49_152;
 /// smoltcp's fixed RTO floor and initial RTO (`RTTE_MIN_RTO`), µs.
@@ -169,7 +172,7 @@ impl SmoltcpSockets {
     /// listening socket made after it.
     fn new_tcp(&mut self, rcvbuf: u32) -> SocketHandle {
         let mut s = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; rcvbuf.max(1) as usize]),
+            tcp::SocketBuffer::new(vec![0; rcvbuf.clamp(1, MAX_RCVBUF) as usize]),
             tcp::SocketBuffer::new(vec![0; SEND_BUFFER]),
         );
         s.set_ack_delay(None);
