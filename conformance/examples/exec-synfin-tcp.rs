@@ -46,6 +46,7 @@ fn answer(t: &mut SynfinTcp, req: Request) -> Value {
                 name: "synfin-tcp".to_string(),
                 version: Some(env!("CARGO_PKG_VERSION").to_string()),
                 capabilities: SynfinTcp::CAPABILITIES.into(),
+                sockets: false,
             };
             serde_json::to_value(hello).unwrap_or_else(|e| json!({ "error": e.to_string() }))
         }

@@ -13,6 +13,8 @@
 //! - [`pkt`]: packetdrill scripts, parsed and run against a target;
 //! - [`pcap`]: a replay as a pcapng capture, expected and observed
 //!   streams side by side, for Wireshark;
+//! - [`pcap_check`]: one connection of a capture explained by the model,
+//!   as far as it can be, and the rule that stops it;
 //! - [`oracle`]: the model's transition key, computed from an
 //!   implementation step (the refinement oracle's abstraction);
 //! - `kernel` (Linux only): the Linux kernel as a target.
@@ -24,6 +26,7 @@ pub mod gate;
 pub mod kernel;
 pub mod oracle;
 pub mod pcap;
+pub mod pcap_check;
 pub mod pkt;
 pub mod replay;
 pub mod report;

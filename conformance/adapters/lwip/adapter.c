@@ -248,9 +248,16 @@ static void adopt(struct tcp_pcb *p) {
 
 /* ---- the wire ---- */
 
+static int sock_mode;
+static void sock_output(struct pbuf *p);
+
 static err_t nif_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst) {
   (void)n;
   (void)dst;
+  if (sock_mode) {
+    sock_output(p);
+    return ERR_OK;
+  }
   u8_t buf[1600];
   u16_t len = pbuf_copy_partial(p, buf, sizeof buf, 0);
   if (len < 20 || (buf[0] >> 4) != 4 || buf[9] != IP_PROTO_TCP) return ERR_OK;
@@ -458,6 +465,8 @@ static cJSON *hello(cJSON *req) {
   cJSON_AddStringToObject(c, "iss", "settable");
   cJSON_AddTrueToObject(c, "observes_tcb");
   cJSON_AddStringToObject(c, "clock", "virtual");
+  /* The sockets extension (packetdrill scripts): sock_* requests. */
+  cJSON_AddTrueToObject(r, "sockets");
   return r;
 }
 
@@ -471,6 +480,7 @@ static cJSON *start(cJSON *req) {
   if (strcmp(role, "A") != 0 && strcmp(role, "B") != 0)
     return unsupported("one lwIP stack per process: it plays one host, not both");
   drop_all();
+  sock_mode = 0;
   /* Let lwIP's TCP timer run down with no pcbs, so that it starts afresh
    * (250 ms after the replay's first pcb), and put its slow timer on a
    * known phase: every replay then runs the same whatever came before. */
@@ -740,6 +750,594 @@ static cJSON *observe(cJSON *req) {
   return r;
 }
 
+/* ==== The sockets extension: packetdrill scripts (`pkt run --target exec:CMD`) ====
+ *
+ * A socket layer over the raw API, one request per BSD call, and the wire
+ * as whole IPv4 packets (hex). The stack's address and the peer's come
+ * with `sock_start`; time is the script's, in microseconds from 0, and
+ * lwIP's millisecond clock follows it. Every reply carries what lwIP sent
+ * since the last reply (`sent`, each packet with its time). The book's
+ * chapter *Any TCP over a pipe* describes the requests. */
+
+#define MAX_SOCKS 64
+#define MAX_SENT 256
+#define MAX_ACCEPT 16
+
+/* Linux's errno numbers, for SO_ERROR. */
+#define E_AGAIN 11
+#define E_PIPE 32
+#define E_CONNRESET 104
+#define E_CONNREFUSED 111
+#define E_TIMEDOUT 110
+
+struct sk {
+  int used;
+  struct tcp_pcb *pcb;  /* the connection's, while lwIP has it */
+  struct tcp_pcb *lpcb; /* a listener's */
+  int bound;
+  u16_t port;
+  int reuse, linger_set, linger_on, linger_secs;
+  long rcvbuf;
+  int shut_wr, connect_pending, ever_connected, aborting;
+  int err; /* pending errno, 0 for none */
+  int eof;
+  struct pbuf *rx; /* received, not yet read */
+  int acc[MAX_ACCEPT];
+  int n_acc;
+  enum tcp_state last; /* before the input being handled */
+};
+
+static struct sk sks[MAX_SOCKS];
+static struct {
+  u8_t bytes[1600];
+  u16_t len;
+  unsigned long long at_us;
+} sent_pkts[MAX_SENT];
+static int n_sent;
+static unsigned long long sock_us;
+static u32_t base_ms;
+static u16_t listen_wnd = TCP_WND;
+static const u8_t zeros[TCP_SND_BUF];
+
+static void sock_clock(void) { now_ms = base_ms + (u32_t)(sock_us / 1000); }
+
+static int sk_new(void) {
+  for (int i = 1; i < MAX_SOCKS; i++)
+    if (!sks[i].used) {
+      memset(&sks[i], 0, sizeof sks[i]);
+      sks[i].used = 1;
+      sks[i].rcvbuf = -1;
+      return i;
+    }
+  return -1;
+}
+
+static struct sk *sk_get(cJSON *req, int *id) {
+  double v;
+  if (!num(req, "sock", &v)) return NULL;
+  int i = (int)v;
+  if (i <= 0 || i >= MAX_SOCKS || !sks[i].used) return NULL;
+  if (id) *id = i;
+  return &sks[i];
+}
+
+static cJSON *ret(long v) {
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddNumberToObject(r, "ret", v);
+  return r;
+}
+
+static cJSON *err_reply(const char *name) {
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "errno", name);
+  return r;
+}
+
+static const char *errno_name(int e) {
+  switch (e) {
+  case E_CONNRESET: return "ECONNRESET";
+  case E_CONNREFUSED: return "ECONNREFUSED";
+  case E_TIMEDOUT: return "ETIMEDOUT";
+  case E_PIPE: return "EPIPE";
+  default: return "EIO";
+  }
+}
+
+static void add_addr(cJSON *r, const char *key, u16_t port) {
+  char b[32];
+  snprintf(b, sizeof b, "%u.%u.%u.%u:%u", ip4_addr1(&my_ip), ip4_addr2(&my_ip), ip4_addr3(&my_ip),
+           ip4_addr4(&my_ip), port);
+  cJSON_AddStringToObject(r, key, b);
+}
+
+static err_t sk_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+  (void)err;
+  int id = (int)(intptr_t)arg;
+  if (id <= 0 || !sks[id].used) {
+    /* A socket the application has closed: nobody reads. */
+    if (p) {
+      tcp_recved(pcb, p->tot_len);
+      pbuf_free(p);
+    }
+    return ERR_OK;
+  }
+  struct sk *k = &sks[id];
+  if (!p) {
+    k->eof = 1;
+    return ERR_OK;
+  }
+  if (k->rx) pbuf_cat(k->rx, p);
+  else k->rx = p;
+  return ERR_OK;
+}
+
+static void sk_err(void *arg, err_t err) {
+  int id = (int)(intptr_t)arg;
+  if (id <= 0 || !sks[id].used) return;
+  struct sk *k = &sks[id];
+  k->pcb = NULL; /* lwIP has freed it */
+  if (k->aborting) return;
+  if (err == ERR_RST) k->err = k->last == SYN_SENT ? E_CONNREFUSED : E_CONNRESET;
+  else if (err == ERR_ABRT) k->err = E_TIMEDOUT;
+}
+
+static void sk_watch(struct tcp_pcb *pcb, int id) {
+  tcp_arg(pcb, (void *)(intptr_t)id);
+  tcp_err(pcb, sk_err);
+  tcp_recv(pcb, sk_recv);
+  tcp_nagle_disable(pcb);
+}
+
+static err_t sk_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
+  (void)pcb;
+  (void)err;
+  int id = (int)(intptr_t)arg;
+  if (id > 0 && sks[id].used) sks[id].ever_connected = 1;
+  return ERR_OK;
+}
+
+static err_t sk_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
+  int lid = (int)(intptr_t)arg;
+  if (err != ERR_OK || !pcb || lid <= 0 || !sks[lid].used) return ERR_VAL;
+  struct sk *l = &sks[lid];
+  int id = l->n_acc < MAX_ACCEPT ? sk_new() : -1;
+  if (id < 0) {
+    tcp_abort(pcb);
+    return ERR_ABRT;
+  }
+  sks[id].pcb = pcb;
+  sks[id].bound = 1;
+  sks[id].port = pcb->local_port;
+  sks[id].ever_connected = 1;
+  sk_watch(pcb, id);
+  l->acc[l->n_acc++] = id;
+  return ERR_OK;
+}
+
+/* Before an input: each connection's state, for the error an RST means. */
+static void sk_snapshot(void) {
+  for (int i = 1; i < MAX_SOCKS; i++)
+    if (sks[i].used && sks[i].pcb) sks[i].last = sks[i].pcb->state;
+}
+
+/* After an input or a call: lwIP's delayed ACKs go out now (its fast timer
+ * runs once without moving the clock), as a TCP that acknowledges at once
+ * would send them. */
+static void sk_after(void) { tcp_fasttmr(); }
+
+static int from_hex(const char *h, u8_t *out, int max) {
+  int n = 0;
+  while (h[0] && h[1] && n < max) {
+    unsigned v;
+    if (sscanf(h, "%2x", &v) != 1) return -1;
+    out[n++] = (u8_t)v;
+    h += 2;
+  }
+  return h[0] ? -1 : n;
+}
+
+static void add_sent(cJSON *r) {
+  cJSON *a = cJSON_AddArrayToObject(r, "sent");
+  for (int i = 0; i < n_sent; i++) {
+    char hex[3201];
+    for (int j = 0; j < sent_pkts[i].len; j++) sprintf(hex + 2 * j, "%02x", sent_pkts[i].bytes[j]);
+    hex[2 * sent_pkts[i].len] = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "at_us", (double)sent_pkts[i].at_us);
+    cJSON_AddStringToObject(o, "packet", hex);
+    cJSON_AddItemToArray(a, o);
+  }
+  n_sent = 0;
+}
+
+static void sock_output(struct pbuf *p) {
+  if (n_sent >= MAX_SENT) return;
+  sent_pkts[n_sent].len = pbuf_copy_partial(p, sent_pkts[n_sent].bytes, 1600, 0);
+  sent_pkts[n_sent].at_us = sock_us;
+  n_sent++;
+}
+
+static int parse_addr(const char *s, ip4_addr_t *ip, u16_t *port) {
+  unsigned a, b, c, d, p;
+  if (!s || sscanf(s, "%u.%u.%u.%u:%u", &a, &b, &c, &d, &p) != 5) return 0;
+  IP4_ADDR(ip, a, b, c, d);
+  if (port) *port = (u16_t)p;
+  return 1;
+}
+
+static cJSON *sock_start(cJSON *req) {
+  ip4_addr_t l, r;
+  if (!parse_addr(str(req, "local"), &l, NULL) || !parse_addr(str(req, "remote"), &r, NULL))
+    return error("sock_start needs local and remote as `a.b.c.d:0`");
+  drop_all();
+  for (int i = 1; i < MAX_SOCKS; i++) {
+    if (sks[i].rx) pbuf_free(sks[i].rx);
+    sks[i].used = 0;
+    sks[i].rx = NULL;
+  }
+  advance_to(now_ms + 1000);
+  sock_mode = 1;
+  my_ip = l;
+  peer_ip = r;
+  netif_set_ipaddr(&nif, &my_ip);
+  ip_addr_copy_from_ip4(my_addr, my_ip);
+  ip_addr_copy_from_ip4(peer_addr, peer_ip);
+  base_ms = now_ms;
+  sock_us = 0;
+  n_sent = 0;
+  next_iss = 0x10000000;
+  window = listen_wnd = TCP_WND;
+  return ok();
+}
+
+static cJSON *sock_inject(cJSON *req) {
+  const char *h = str(req, "packet");
+  static u8_t b[1600];
+  int n = h ? from_hex(h, b, sizeof b) : -1;
+  if (n < 20) return error("sock_inject needs `packet`, an IPv4 packet in hex");
+  struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+  if (!p) return error("pbuf_alloc failed");
+  pbuf_take(p, b, (u16_t)n);
+  sk_snapshot();
+  ip4_input(p, &nif);
+  sk_after();
+  return ok();
+}
+
+/* Time passes to `until_us`, lwIP's timers firing each at its due time; with
+ * `stop_at_send`, it stops at the first timer that sends something. */
+static cJSON *sock_time(cJSON *req) {
+  double until;
+  if (!num(req, "until_us", &until)) return error("sock_time needs until_us");
+  cJSON *stop = cJSON_GetObjectItemCaseSensitive(req, "stop_at_send");
+  int stop_at_send = cJSON_IsTrue(stop);
+  unsigned long long target = (unsigned long long)until;
+  int n0 = n_sent;
+  for (;;) {
+    sock_clock();
+    u32_t sleep = sys_timeouts_sleeptime();
+    unsigned long long next =
+        sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE
+            ? ~0ull
+            : ((unsigned long long)(u32_t)(now_ms - base_ms) + sleep) * 1000ull;
+    sk_snapshot();
+    if (next > target) {
+      if (target > sock_us) sock_us = target;
+      sock_clock();
+      sys_check_timeouts();
+      break;
+    }
+    if (next > sock_us) sock_us = next;
+    sock_clock();
+    sys_check_timeouts();
+    if (stop_at_send && n_sent > n0) break;
+  }
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddNumberToObject(r, "now_us", (double)sock_us);
+  return r;
+}
+
+static cJSON *sock_call(cJSON *req) {
+  const char *c = str(req, "call");
+  if (!c) return error("sock_call needs `call`");
+  int id = 0;
+  struct sk *k = NULL;
+  if (!strcmp(c, "socket")) {
+    int i = sk_new();
+    if (i < 0) return err_reply("EMFILE");
+    return ret(i);
+  }
+  k = sk_get(req, &id);
+  if (!k) return err_reply("EBADF");
+  if (!strcmp(c, "setsockopt") || !strcmp(c, "getsockopt")) {
+    const char *opt = str(req, "opt");
+    int set = c[0] == 's';
+    double v = 0, secs = 0;
+    num(req, "value", &v);
+    num(req, "secs", &secs);
+    if (!opt) return error("a socket option needs `opt`");
+    cJSON *r = ret(0);
+    if (!strcmp(opt, "SO_REUSEADDR")) {
+      if (set) k->reuse = v != 0;
+      else cJSON_AddNumberToObject(r, "value", k->reuse);
+    } else if (!strcmp(opt, "SO_LINGER")) {
+      if (set) {
+        if (v != 0 && secs > 0) {
+          cJSON_Delete(r);
+          return unsupported("SO_LINGER with a timeout: lwIP's raw API has no lingering close");
+        }
+        k->linger_set = 1;
+        k->linger_on = v != 0;
+        k->linger_secs = (int)secs;
+      } else {
+        cJSON_AddNumberToObject(r, "value", k->linger_on);
+        cJSON_AddNumberToObject(r, "secs", k->linger_secs);
+      }
+    } else if (!strcmp(opt, "SO_RCVBUF")) {
+      if (set) {
+        if (k->pcb || k->lpcb) {
+          cJSON_Delete(r);
+          return unsupported("SO_RCVBUF after listen or connect: the adapter sets a pcb's window when it is made");
+        }
+        k->rcvbuf = (long)v;
+      } else {
+        cJSON_AddNumberToObject(r, "value", k->rcvbuf < 0 ? TCP_WND : k->rcvbuf);
+      }
+    } else if (!strcmp(opt, "SO_ERROR")) {
+      if (set) {
+        cJSON_Delete(r);
+        return err_reply("EINVAL");
+      }
+      cJSON_AddNumberToObject(r, "value", k->err);
+      k->err = 0;
+    } else {
+      cJSON_Delete(r);
+      return unsupported("a socket option this adapter does not map");
+    }
+    return r;
+  }
+  if (!strcmp(c, "bind")) {
+    double port;
+    if (!num(req, "port", &port)) return error("bind needs `port`");
+    if (k->bound || k->pcb || k->lpcb) return err_reply("EINVAL");
+    for (int i = 1; i < MAX_SOCKS; i++)
+      if (i != id && sks[i].used && sks[i].bound && sks[i].port == (u16_t)port && !sks[i].reuse)
+        return err_reply("EADDRINUSE");
+    k->bound = 1;
+    k->port = (u16_t)port;
+    return ret(0);
+  }
+  if (!strcmp(c, "listen")) {
+    double backlog = 1;
+    num(req, "backlog", &backlog);
+    if (k->lpcb) return ret(0);
+    if (k->pcb) return err_reply("EINVAL");
+    if (!k->bound) return unsupported("listen without bind (no port is chosen for it)");
+    struct tcp_pcb *n = tcp_new();
+    if (!n) return error("tcp_new failed");
+    if (k->reuse) ip_set_option(n, SOF_REUSEADDR);
+    err_t e = tcp_bind(n, &my_addr, k->port);
+    if (e != ERR_OK) {
+      tcp_close(n);
+      return err_reply("EADDRINUSE");
+    }
+    struct tcp_pcb *l = tcp_listen_with_backlog(n, (u8_t)(backlog < 1 ? 1 : backlog > 255 ? 255 : backlog));
+    if (!l) {
+      tcp_close(n);
+      return error("tcp_listen failed");
+    }
+    k->lpcb = l;
+    listen_wnd = k->rcvbuf < 0 ? TCP_WND : (u16_t)(k->rcvbuf > TCP_WND ? TCP_WND : k->rcvbuf);
+    window = listen_wnd;
+    tcp_arg(l, (void *)(intptr_t)id);
+    tcp_accept(l, sk_accept);
+    return ret(0);
+  }
+  if (!strcmp(c, "accept")) {
+    if (!k->lpcb) return err_reply("EINVAL");
+    if (k->n_acc == 0) return err_reply("EAGAIN");
+    int a = k->acc[0];
+    memmove(k->acc, k->acc + 1, sizeof k->acc[0] * (size_t)(k->n_acc - 1));
+    k->n_acc--;
+    cJSON *r = ret(a);
+    add_addr(r, "local", sks[a].port);
+    return r;
+  }
+  if (!strcmp(c, "connect")) {
+    ip4_addr_t ip;
+    u16_t port;
+    if (!parse_addr(str(req, "remote"), &ip, &port)) return error("connect needs `remote`");
+    if (k->lpcb) return err_reply("EISCONN");
+    if (k->pcb || k->ever_connected || k->err) {
+      if (k->err) {
+        const char *n = errno_name(k->err);
+        k->err = 0;
+        return err_reply(n);
+      }
+      if (k->pcb && (k->pcb->state == SYN_SENT || k->pcb->state == SYN_RCVD)) return err_reply("EALREADY");
+      if (k->connect_pending) {
+        k->connect_pending = 0;
+        return ret(0);
+      }
+      return err_reply("EISCONN");
+    }
+    struct tcp_pcb *n = tcp_new();
+    if (!n) return error("tcp_new failed");
+    sk_watch(n, id);
+    u16_t w = k->rcvbuf < 0 ? TCP_WND : (u16_t)(k->rcvbuf > TCP_WND ? TCP_WND : k->rcvbuf);
+    n->rcv_wnd = n->rcv_ann_wnd = w;
+    window = w;
+    if (k->reuse) ip_set_option(n, SOF_REUSEADDR);
+    err_t e = tcp_bind(n, &my_addr, k->bound ? k->port : 0);
+    ip_addr_t dst;
+    ip_addr_copy_from_ip4(dst, ip);
+    if (e == ERR_OK) e = tcp_connect(n, &dst, port, sk_connected);
+    if (e != ERR_OK) {
+      tcp_abort(n);
+      return err_reply(e == ERR_USE ? "EADDRINUSE" : "EINVAL");
+    }
+    k->pcb = n;
+    k->bound = 1;
+    k->port = n->local_port;
+    k->connect_pending = 1;
+    k->ever_connected = 1;
+    sk_after();
+    cJSON *r = err_reply("EINPROGRESS");
+    add_addr(r, "local", k->port);
+    return r;
+  }
+  if (!strcmp(c, "write")) {
+    double len;
+    if (!num(req, "len", &len)) return error("write needs `len`");
+    if (k->lpcb || !k->ever_connected) return err_reply("ENOTCONN");
+    if (k->shut_wr) return err_reply("EPIPE");
+    if (k->err) {
+      const char *n = errno_name(k->err);
+      k->err = 0;
+      return err_reply(n);
+    }
+    if (!k->pcb) return err_reply("EPIPE");
+    u16_t room = tcp_sndbuf(k->pcb);
+    u16_t n = (u16_t)(len < room ? len : room);
+    if (len > 0 && n == 0) return err_reply("EAGAIN");
+    err_t e = n ? tcp_write(k->pcb, zeros, n, TCP_WRITE_FLAG_COPY) : ERR_OK;
+    if (e == ERR_MEM) return err_reply("EAGAIN");
+    if (e != ERR_OK) return err_reply("EPIPE");
+    tcp_output(k->pcb);
+    sk_after();
+    return ret(n);
+  }
+  if (!strcmp(c, "read")) {
+    double len;
+    if (!num(req, "len", &len)) return error("read needs `len`");
+    if (k->lpcb || !k->ever_connected) return err_reply("ENOTCONN");
+    if (k->rx && len > 0) {
+      u16_t n = (u16_t)(len < k->rx->tot_len ? len : k->rx->tot_len);
+      struct pbuf *rest = pbuf_free_header(k->rx, n);
+      k->rx = rest;
+      if (k->pcb) tcp_recved(k->pcb, n);
+      sk_after();
+      return ret(n);
+    }
+    if (k->err) {
+      const char *n = errno_name(k->err);
+      k->err = 0;
+      return err_reply(n);
+    }
+    if (k->eof || !k->pcb) return ret(0);
+    return err_reply("EAGAIN");
+  }
+  if (!strcmp(c, "shutdown")) {
+    const char *how = str(req, "how");
+    if (!how || strcmp(how, "SHUT_WR") != 0)
+      return unsupported("shutdown(SHUT_RD) and SHUT_RDWR: the adapter maps SHUT_WR only");
+    if (!k->pcb) return err_reply("ENOTCONN");
+    if (!k->shut_wr) {
+      err_t e = tcp_shutdown(k->pcb, 0, 1);
+      k->shut_wr = 1;
+      if (e != ERR_OK) return err_reply("ENOTCONN");
+    }
+    sk_after();
+    return ret(0);
+  }
+  if (!strcmp(c, "close")) {
+    if (k->lpcb) {
+      /* Connections nobody accepted are reset, as Linux does. */
+      for (int i = 0; i < k->n_acc; i++) {
+        struct sk *a = &sks[k->acc[i]];
+        if (a->pcb) {
+          a->aborting = 1;
+          tcp_abort(a->pcb);
+        }
+        if (a->rx) pbuf_free(a->rx);
+        a->used = 0;
+      }
+      tcp_close(k->lpcb);
+    } else if (k->pcb) {
+      struct tcp_pcb *p = k->pcb;
+      if (k->linger_set && k->linger_on && k->linger_secs == 0) {
+        k->aborting = 1;
+        tcp_abort(p);
+      } else {
+        tcp_arg(p, NULL);
+        tcp_err(p, NULL);
+        tcp_recv(p, sk_recv);
+        /* Unread data: lwIP's close then resets, as Linux's does. */
+        if (tcp_close(p) != ERR_OK) tcp_abort(p);
+      }
+    }
+    if (k->rx) pbuf_free(k->rx);
+    k->rx = NULL;
+    k->used = 0;
+    sk_after();
+    return ret(0);
+  }
+  return unsupported("a call this adapter does not map");
+}
+
+static cJSON *sock_sysctl(cJSON *req) {
+  const char *n = str(req, "name");
+  const char *v = str(req, "value");
+  if (!n || !v) return error("sock_sysctl needs name and value");
+  static const char *off_is_what_it_does[] = {
+      "net.ipv4.tcp_timestamps", "net.ipv4.tcp_sack", "net.ipv4.tcp_ecn",
+      "net.ipv4.tcp_fastopen", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_autocorking",
+      "net.ipv4.tcp_early_retrans", NULL};
+  for (int i = 0; off_is_what_it_does[i]; i++)
+    if (!strcmp(n, off_is_what_it_does[i]) && !strcmp(v, "0")) return ok();
+  if (!strcmp(n, "net.ipv4.tcp_no_metrics_save") && !strcmp(v, "1")) return ok();
+  /* lwIP ignores an RST in TIME-WAIT (tcp_timewait_input): RFC 1337. */
+  if (!strcmp(n, "net.ipv4.tcp_rfc1337") && !strcmp(v, "1")) return ok();
+  char b[200];
+  snprintf(b, sizeof b, "%s=%s: lwIP fixes this when it is built (lwipopts.h), not at run time", n, v);
+  return unsupported(b);
+}
+
+static cJSON *sock_state(cJSON *req) {
+  ip4_addr_t lip, rip;
+  u16_t lport, rport;
+  if (!parse_addr(str(req, "local"), &lip, &lport) || !parse_addr(str(req, "remote"), &rip, &rport))
+    return error("sock_state needs local and remote");
+  const char *st = "CLOSED";
+  struct tcp_pcb *lists[2] = {tcp_active_pcbs, tcp_tw_pcbs};
+  for (int i = 0; i < 2; i++)
+    for (struct tcp_pcb *p = lists[i]; p; p = p->next)
+      if (p->local_port == lport && p->remote_port == rport &&
+          ip4_addr_cmp(ip_2_ip4(&p->remote_ip), &rip))
+        st = state_name(p->state);
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddStringToObject(r, "state", st);
+  return r;
+}
+
+static cJSON *sock_listening(cJSON *req) {
+  ip4_addr_t lip;
+  u16_t lport;
+  if (!parse_addr(str(req, "local"), &lip, &lport)) return error("sock_listening needs local");
+  int yes = 0;
+  for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l; l = l->next)
+    if (l->local_port == lport) yes = 1;
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddBoolToObject(r, "listening", yes);
+  return r;
+}
+
+/* A sockets request: its reply, with what lwIP sent meanwhile. */
+static cJSON *sock_request(const char *op, cJSON *req) {
+  cJSON *r;
+  if (!strcmp(op, "sock_start")) r = sock_start(req);
+  else if (!sock_mode) return error("a sockets request before sock_start");
+  else if (!strcmp(op, "sock_call")) r = sock_call(req);
+  else if (!strcmp(op, "sock_inject")) r = sock_inject(req);
+  else if (!strcmp(op, "sock_time")) r = sock_time(req);
+  else if (!strcmp(op, "sock_sysctl")) r = sock_sysctl(req);
+  else if (!strcmp(op, "sock_state")) r = sock_state(req);
+  else if (!strcmp(op, "sock_listening")) r = sock_listening(req);
+  else return error("unknown op");
+  if (!cJSON_GetObjectItemCaseSensitive(r, "error")) add_sent(r);
+  return r;
+}
+
 int main(void) {
   lwip_init();
   ip4_addr_t mask, gw;
@@ -773,6 +1371,7 @@ int main(void) {
       }
     } else if (!strcmp(op, "input")) reply = input(req);
     else if (!strcmp(op, "observe")) reply = observe(req);
+    else if (!strncmp(op, "sock_", 5)) reply = sock_request(op, req);
     else reply = error("unknown op");
     char *out = cJSON_PrintUnformatted(reply);
     fputs(out, stdout);

@@ -2,10 +2,16 @@
 //! [--json] [--all] [--junit FILE] [--summary FILE] [--expect FILE] [--pcap DIR
 //! [--pcap-all]]`
 //!
-//! `synfin-conform pkt run SCRIPT... [--target impl|kernel]`: packetdrill
-//! scripts against synfin-tcp or Linux (the book's *Packetdrill scripts*); exit 0 every
+//! `synfin-conform pkt run SCRIPT... [--target impl|smoltcp|kernel|exec:CMD]`:
+//! packetdrill scripts against synfin-tcp, smoltcp, Linux or an adapter (the book's *Packetdrill scripts*); exit 0 every
 //! script passed, 1 one failed, 2 one is malformed (file:line:column) or
 //! bad usage, 3 one uses something unsupported.
+//!
+//! `synfin-conform pcap check FILE [--connection N|A:P-B:P] [--preset P]
+//! [--profile P]`: one TCP connection of a capture explained by the model
+//! (the book's *Checking a capture against the model*); exit 0 explained
+//! whole, 1 a segment is not (which, and the arrival rule behind it), 2
+//! an unreadable file, no TCP, several connections and none chosen.
 //!
 //! Targets (see the book's *Writing a target*):
 //!
@@ -113,6 +119,69 @@ enum Command {
         #[command(subcommand)]
         command: PktCommand,
     },
+    /// Captures (the book's *Checking a capture against the model*).
+    Pcap {
+        #[command(subcommand)]
+        command: PcapCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PcapCommand {
+    /// Map one TCP connection of a pcap or pcapng file to the model and
+    /// report the longest prefix the model explains and, for the first
+    /// segment it does not, the RFC 9293 arrival rule behind it. Exit 0:
+    /// every segment explained; 1: one is not; 2: an unreadable file, no
+    /// TCP, several connections and none chosen, or bad usage.
+    Check {
+        /// The capture.
+        file: PathBuf,
+        /// The connection: its number in the list a capture with several
+        /// prints, or its ends `A:P-B:P`.
+        #[arg(long)]
+        connection: Option<String>,
+        /// The model's preset: quick, default, deep (its fault budgets:
+        /// losses, duplicates, aborts, crashes).
+        #[arg(long, default_value = "default")]
+        preset: String,
+        /// The model's profile: rfc9293 or rfc793.
+        #[arg(long, default_value = "rfc9293", value_parser = profile_arg)]
+        profile: Profile,
+    },
+}
+
+/// `synfin-conform pcap check`.
+fn pcap_check(
+    file: &std::path::Path,
+    connection: Option<&str>,
+    preset: &str,
+    profile: Profile,
+) -> ExitCode {
+    use synfin_conformance::pcap_check;
+    let preset = match preset {
+        "quick" => synfin_model::Preset::Quick,
+        "default" => synfin_model::Preset::Default,
+        "deep" => synfin_model::Preset::Deep,
+        p => {
+            eprintln!("synfin-conform: unknown preset `{p}` (quick, default, deep)");
+            return ExitCode::from(pcap_check::EXIT_ERROR);
+        }
+    };
+    let profile = match profile {
+        Profile::Rfc9293 => synfin_model::Profile::Rfc9293,
+        Profile::Rfc793 => synfin_model::Profile::Rfc793,
+    };
+    let base = synfin_model::Config::new(preset, profile, None);
+    match pcap_check::check(file, connection, base) {
+        Ok((report, code)) => {
+            print!("{report}");
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            eprintln!("synfin-conform: {e}");
+            ExitCode::from(pcap_check::EXIT_ERROR)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -122,9 +191,11 @@ enum PktCommand {
     /// malformed (FILE:LINE:COLUMN) or bad usage; 3: one uses something
     /// unsupported (FILE:LINE), and none failed or was malformed.
     Run {
-        /// The TCP under test: impl (synfin-tcp, in memory, virtual clock)
-        /// or kernel (Linux, real time, a private network namespace per
-        /// script; needs root).
+        /// The TCP under test: impl (synfin-tcp, in memory, virtual clock),
+        /// smoltcp (smoltcp 0.14's sockets, in memory, virtual clock),
+        /// kernel (Linux, real time, a private network namespace per
+        /// script; needs root) or exec:CMD (an adapter speaking
+        /// synfin-exec/1 with the sockets extension).
         #[arg(long, default_value = "impl", value_parser = pkt_target)]
         target: String,
         /// Raise every script's --tolerance_usecs to at least N (a real
@@ -132,10 +203,14 @@ enum PktCommand {
         #[arg(long, value_name = "N")]
         min_tolerance_usecs: Option<u64>,
         /// Known differences: lines `SCRIPT.pkt:LINE reason`. A script that
-        /// fails at its listed line counts as expected; one that passes or
-        /// fails elsewhere is a stale expectation (exit 1).
+        /// fails at its listed line counts as expected (with a reason
+        /// `unsupported: ...`, one that stops there as unsupported); one
+        /// that passes or stops elsewhere is a stale expectation (exit 1).
         #[arg(long, value_name = "FILE")]
         expect: Option<PathBuf>,
+        /// exec target: seconds the adapter may take to answer one request.
+        #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+        exec_timeout: f64,
         /// Script files.
         #[arg(required = true)]
         scripts: Vec<PathBuf>,
@@ -144,14 +219,15 @@ enum PktCommand {
 
 fn pkt_target(s: &str) -> Result<String, String> {
     match s {
-        "impl" => Ok(s.to_string()),
+        "impl" | "smoltcp" => Ok(s.to_string()),
+        _ if s.starts_with("exec:") && s.len() > 5 => Ok(s.to_string()),
         "kernel" if cfg!(target_os = "linux") => Ok(s.to_string()),
         _ => Err(format!(
             "unknown target `{s}` for pkt run; valid: {}",
             if cfg!(target_os = "linux") {
-                "impl, kernel"
+                "impl, smoltcp, kernel, exec:CMD"
             } else {
-                "impl (kernel: Linux only)"
+                "impl, smoltcp, exec:CMD (kernel: Linux only)"
             }
         )),
     }
@@ -221,9 +297,28 @@ fn main() -> ExitCode {
                     target,
                     min_tolerance_usecs,
                     expect,
+                    exec_timeout,
                     scripts,
                 },
-        } => return pkt_run(&target, min_tolerance_usecs, expect.as_deref(), &scripts),
+        } => {
+            let timeout = Duration::from_secs_f64(exec_timeout);
+            return pkt_run(
+                &target,
+                min_tolerance_usecs,
+                expect.as_deref(),
+                timeout,
+                &scripts,
+            );
+        }
+        Command::Pcap {
+            command:
+                PcapCommand::Check {
+                    file,
+                    connection,
+                    preset,
+                    profile,
+                },
+        } => return pcap_check(&file, connection.as_deref(), &preset, profile),
         c => c,
     };
     let Command::Replay {
@@ -242,7 +337,7 @@ fn main() -> ExitCode {
         pcap_all,
     } = command
     else {
-        unreachable!("pkt returned above")
+        unreachable!("pkt and pcap returned above")
     };
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("synfin-conform: {e}");
@@ -349,6 +444,7 @@ fn pkt_run(
     target: &str,
     min_tolerance: Option<u64>,
     expect: Option<&std::path::Path>,
+    exec_timeout: Duration,
     scripts: &[PathBuf],
 ) -> ExitCode {
     use synfin_conformance::pkt::{self, Verdict};
@@ -359,9 +455,19 @@ fn pkt_run(
             return ExitCode::from(pkt::EXIT_MALFORMED);
         }
     };
+    let mut adapter = match target.strip_prefix("exec:") {
+        Some(cmd) => match pkt::ExecSockets::spawn(cmd, exec_timeout) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("synfin-conform: {e}");
+                return ExitCode::from(pkt::EXIT_MALFORMED);
+            }
+        },
+        None => None,
+    };
     let start = std::time::Instant::now();
     let (mut pass, mut fail, mut unsupported, mut malformed, mut lines) = (0, 0, 0, 0, 0);
-    let mut as_expected = 0;
+    let (mut as_expected, mut unsupported_as_expected) = (0, 0);
     for path in scripts {
         let file = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
@@ -394,6 +500,18 @@ fn pkt_run(
                     return ExitCode::from(pkt::EXIT_MALFORMED);
                 }
             },
+            "smoltcp" => pkt::run(&script, &mut pkt::SmoltcpSockets::default()),
+            _ if adapter.is_some() => {
+                let a = adapter.as_mut().expect("an adapter");
+                let outcome = a.start().map(|()| pkt::run(&script, a));
+                match (outcome, a.failure().cloned()) {
+                    (Ok(o), None) => o,
+                    (Err(e), _) | (_, Some(e)) => {
+                        eprintln!("synfin-conform: {file}: {e}");
+                        return ExitCode::from(pkt::EXIT_MALFORMED);
+                    }
+                }
+            }
             _ => pkt::run(&script, &mut pkt::SynfinTcpSockets::default()),
         };
         let base = path
@@ -403,16 +521,27 @@ fn pkt_run(
         let listed = expected.remove(&base);
         let message = outcome.message(&file);
         match (&outcome.verdict, listed) {
-            (Verdict::Fail { line, .. }, Some(e)) if *line == e.line => {
+            (Verdict::Fail { line, .. }, Some(e)) if *line == e.line && !e.unsupported => {
                 as_expected += 1;
+                println!("{message} [expected: {}]", e.reason);
+            }
+            (Verdict::Unsupported { line, .. }, Some(e)) if *line == e.line && e.unsupported => {
+                unsupported_as_expected += 1;
                 println!("{message} [expected: {}]", e.reason);
             }
             (_, Some(e)) => {
                 fail += 1;
                 println!("{message}");
                 println!(
-                    "{}:{}: stale expectation: {base} was expected to fail at line {}",
-                    e.file, e.at, e.line
+                    "{}:{}: stale expectation: {base} was expected to {} at line {}",
+                    e.file,
+                    e.at,
+                    if e.unsupported {
+                        "stop as unsupported"
+                    } else {
+                        "fail"
+                    },
+                    e.line
                 );
             }
             (Verdict::Pass, None) => {
@@ -430,16 +559,21 @@ fn pkt_run(
         }
     }
     let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let name = if target == "kernel" {
-        "linux"
-    } else {
-        "synfin-tcp"
+    let name = match (target, &adapter) {
+        (_, Some(a)) => format!("exec:{}", a.adapter_name()),
+        ("kernel", _) => "linux".to_string(),
+        ("smoltcp", _) => "smoltcp".to_string(),
+        _ => "synfin-tcp".to_string(),
     };
+    if let Some(a) = adapter.as_mut() {
+        a.stop();
+    }
     let n = scripts.len();
     println!(
         "{n} scripts against {name}: {pass} passed, {fail} failed, {as_expected} failed as \
-         expected, {unsupported} unsupported, {malformed} malformed; {lines} lines in {:.3} s \
-         ({:.0} scripts/s, {:.0} lines/s)",
+         expected, {unsupported} unsupported, {unsupported_as_expected} unsupported as \
+         expected, {malformed} malformed; {lines} lines in {:.3} s ({:.0} scripts/s, {:.0} \
+         lines/s)",
         secs,
         n as f64 / secs,
         lines as f64 / secs
@@ -461,9 +595,14 @@ struct PktExpectation {
     at: usize,
     line: usize,
     reason: String,
+    /// The reason starts with `unsupported:`: the script must stop there
+    /// as unsupported, not fail.
+    unsupported: bool,
 }
 
-/// `SCRIPT.pkt:LINE reason` lines, `#` comments; by script file name.
+/// `SCRIPT.pkt:LINE reason` lines, `#` comments; by script file name. A
+/// reason `unsupported: ...` expects the script to stop there as
+/// unsupported; any other, to fail there.
 fn pkt_expectations(
     path: &std::path::Path,
 ) -> Result<std::collections::HashMap<String, PktExpectation>, String> {
@@ -490,6 +629,7 @@ fn pkt_expectations(
             at: i + 1,
             line,
             reason: reason.trim().to_string(),
+            unsupported: reason.trim().starts_with("unsupported:"),
         };
         if map.insert(name.to_string(), e).is_some() {
             return Err(format!("{file}:{}: {name} is listed twice", i + 1));
@@ -515,7 +655,7 @@ fn in_memory(
 /// A clap error as one line: its first, without the `error: ` prefix.
 fn one_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is required: replay, pkt".to_string();
+        return "a command is required: replay, pkt, pcap".to_string();
     }
     let text = e.render().to_string();
     let line = text

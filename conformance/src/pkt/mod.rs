@@ -18,6 +18,9 @@
 //! - [`shell`]: the table of shell lines the interpreter maps;
 //! - [`mod@run`]: the interpreter and its verdicts;
 //! - [`synfin_tcp`]: synfin-tcp's endpoint behind a socket layer;
+//! - [`smoltcp`]: smoltcp's sockets behind a socket layer;
+//! - [`ExecSockets`]: an adapter speaking `synfin-exec/1`'s sockets
+//!   extension (lwIP's, for one);
 //! - `kernel` (Linux only): the kernel's sockets in a private namespace,
 //!   behind a TUN device, on real time.
 
@@ -30,12 +33,15 @@ pub mod run;
 pub mod script;
 pub mod segment;
 pub mod shell;
+pub mod smoltcp;
 pub mod synfin_tcp;
 pub mod target;
 
+pub use crate::target::exec::ExecSockets;
 pub use parse::{parse, ParseError};
 pub use run::{run, Outcome, Verdict};
 pub use script::Script;
+pub use smoltcp::SmoltcpSockets;
 pub use synfin_tcp::SynfinTcpSockets;
 pub use target::SocketTarget;
 

@@ -340,10 +340,11 @@ impl<'a> Gen<'a> {
             .any(|s| s.input.kind == "timeout" && self.is_me(s.input.host.as_deref()));
         // The stack's timer is due now (no whole tick left) and this step is
         // not its expiry: in the model the step comes first, so the script
-        // must reach the stack before its timer does.
+        // must reach the stack before its timer does. The step before may
+        // be the tick itself, which a trace records under the tick it ends.
         let mine = if self.me == 'B' { B } else { A };
         let due_now = i > 0
-            && self.t.steps[i - 1].tick == tick
+            && (self.t.steps[i - 1].tick == tick || self.t.steps[i - 1].input.kind == "tick")
             && obs(&self.t.steps[i - 1], mine).timer == Some(0)
             && !(self.t.steps[i].input.kind == "timeout"
                 && self.is_me(self.t.steps[i].input.host.as_deref()));
@@ -386,6 +387,7 @@ impl<'a> Gen<'a> {
             "deliver" | "duplicate" => {
                 let seg = step.input.segment.as_ref().expect("a network input");
                 if seg.from.starts_with(self.peer) {
+                    self.rfc793_rst(seg, before, before_state, after)?;
                     let line = self.inbound(seg, before_state)?;
                     self.event(ms, &line);
                 }
@@ -567,6 +569,33 @@ impl<'a> Gen<'a> {
             _ => unreachable!("an application call"),
         }
         Ok(())
+    }
+
+    /// Under the rfc793 profile an RST inside the window but not at RCV.NXT
+    /// resets the connection (RFC 793 §3.4); RFC 5961 §3.2, which Linux
+    /// and synfin-tcp follow whatever the sysctls say, answers it with a
+    /// challenge ACK instead. No setting asks a kernel for RFC 793's rule,
+    /// so the script stops before such an RST.
+    fn rfc793_rst(
+        &self,
+        seg: &TSeg,
+        before: Option<&HostObs>,
+        before_state: &str,
+        after: &HostObs,
+    ) -> Result<(), String> {
+        if self.t.config.profile != "rfc793" || !has(seg, "RST") || after.state == before_state {
+            return Ok(());
+        }
+        let rcv_nxt = before.and_then(|b| b.tcb.as_ref()).and_then(|t| t.rcv_nxt);
+        match (seg.seq, rcv_nxt) {
+            (Some(s), Some(r)) if s - self.peer_zero != r => Err(format!(
+                "{} arrives in {before_state} inside the window but not at RCV.NXT: the rfc793 \
+                 profile resets the connection, where RFC 5961's challenge ACK (Linux's, and \
+                 synfin-tcp's under packetdrill) answers it, and no setting asks for RFC 793's rule",
+                describe(seg)
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// An inbound line: the peer's segment as the script injects it.

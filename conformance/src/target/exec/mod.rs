@@ -16,12 +16,15 @@
 //!   the request and the child's stderr tail;
 //! - [`replay_suite`]: a suite on a pool of children;
 //! - [`policy_named`] and [`LWIP`]: the comparison policy an adapter's
-//!   name selects, and lwIP's named deviations.
+//!   name selects, and lwIP's named deviations;
+//! - [`ExecSockets`]: the sockets extension, an adapter as a packetdrill
+//!   script's [`SocketTarget`](crate::pkt::SocketTarget).
 
 mod child;
 mod error;
 mod lwip;
 pub mod protocol;
+pub mod sockets;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -37,6 +40,7 @@ use crate::trace::{Event, HostId, Profile, State, Suite, TraceConfig};
 
 pub use error::ExecError;
 pub use lwip::{LWIP, LWIP_DEVIATIONS};
+pub use sockets::ExecSockets;
 
 /// How long a request may go unanswered by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -118,6 +122,7 @@ impl Exec {
                     observes_tcb: false,
                     clock: protocol::WireClock::Real,
                 },
+                sockets: false,
             },
             caps: crate::target::SynfinTcp::CAPABILITIES,
             failure: None,

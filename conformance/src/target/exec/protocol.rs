@@ -237,6 +237,10 @@ pub struct Hello {
     pub version: Option<String>,
     /// What it can do.
     pub capabilities: WireCapabilities,
+    /// It also answers the sockets extension's `sock_*` requests
+    /// (packetdrill scripts); absent means no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sockets: bool,
 }
 
 /// [`Capabilities`] on the wire.
