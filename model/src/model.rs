@@ -2,7 +2,7 @@
 //! [`Model`], with the predicates of [`crate::properties`] as its
 //! properties and the sequence diagram as the Explorer's picture.
 //!
-//! Two ways to run it. [`TcpModel::new`] gives stateright all 18
+//! Two ways to run it. [`TcpModel::new`] gives stateright all 20
 //! properties, so its checkers report a path per discovery (the tests use
 //! this). [`TcpModel::tallying`] gives it one property that records, in a
 //! shared bit set, which properties some state violates or shows: an
@@ -15,7 +15,7 @@
 //!
 //! let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
 //! let checker = TcpModel::new(cfg).checker().threads(1).spawn_dfs().join();
-//! assert_eq!(checker.unique_state_count(), 163_794);
+//! assert_eq!(checker.unique_state_count(), 164_023);
 //! checker.assert_properties();
 //! ```
 
