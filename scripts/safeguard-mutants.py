@@ -252,6 +252,9 @@ def main():
             rows.append((name, guard, f"{preset}, {profile}", prop, "caught" if caught else "MISSED", length, seconds))
             print(f"{name:26} {prop:24} {'caught' if caught else 'MISSED':7} "
                   f"{(str(length) + ' steps') if caught and length else '':10} {preset}/{profile} {seconds:.1f} s", flush=True)
+            others = [p["name"] for p in report["properties"] if not p["as_claimed"] and p["name"] != prop]
+            if others:
+                print(f"{'':26} (also not as claimed: {', '.join(others)})", flush=True)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
     total = time.time() - start

@@ -304,18 +304,8 @@ impl Sys {
     /// Fifth: ACK. Returns whether processing continues.
     fn check_ack(&mut self, cfg: &Config, x: usize, seg: Seg) -> bool {
         let host = &mut self.hosts[x];
-        // ghost: the incarnation whose ACK first acknowledges our SYN is the
-        // one we are connected with. Only a fixed ISN lets it differ from
-        // the one whose SYN we took, and then the two sent bit-identical
-        // SYNs: wire-identical segments are interchangeable, what each
-        // incarnation sends after is not.
-        let acks_syn = host.snd_una < seg.ack && seg.ack <= host.snd_nxt;
-        if host.snd_una == host.iss && acks_syn && seg.g_inc != Seg::FORGED {
-            host.peer_inc = seg.g_inc;
-            host.met[host.inc as usize] = seg.g_inc;
-        }
         if host.state == St::SynReceived {
-            if acks_syn {
+            if host.snd_una < seg.ack && seg.ack <= host.snd_nxt {
                 host.state = St::Established;
                 self.entered_established(x);
             } else {
@@ -350,14 +340,14 @@ impl Sys {
 
     /// Seventh: text at RCV.NXT is delivered and acknowledged.
     fn process_text(&mut self, x: usize, seg: Seg) {
-        let peer = self.hosts[x].peer_inc; // ghost
         let host = &mut self.hosts[x];
         if !matches!(host.state, St::Established | St::FinWait1 | St::FinWait2) {
             return;
         }
-        // ghost: the byte must be the next one of the peer incarnation we
-        // synchronized with, and no byte is taken but at RCV.NXT.
-        if seg.g_inc != peer || seg.g_idx != host.delivered {
+        // ghost: the byte must be the next one a peer incarnation sent to
+        // this incarnation of ours (see `Seg::g_to`), and no byte is taken
+        // but at RCV.NXT.
+        if seg.g_to != host.inc || seg.g_idx != host.delivered {
             self.broken |= monitor::STREAM;
         }
         if seg.seq != host.rcv_nxt {
@@ -371,7 +361,6 @@ impl Sys {
 
     /// Eighth: FIN at RCV.NXT: advance over it, ACK it, signal end of stream.
     fn process_fin(&mut self, cfg: &Config, x: usize, seg: Seg) {
-        let peer = self.hosts[x].peer_inc; // ghost
         let host = &mut self.hosts[x];
         if seg.seq + u8::from(seg.data) != host.rcv_nxt {
             return;
@@ -380,7 +369,7 @@ impl Sys {
         // incarnation. Once a FIN was received the application has seen the
         // end of stream; a later one is only acknowledged.
         if !host.state.fin_received() {
-            if seg.g_inc != peer || seg.g_idx != host.delivered {
+            if seg.g_idx != host.delivered {
                 self.broken |= monitor::STREAM;
             }
             host.eof = true;

@@ -69,6 +69,12 @@ pub struct Seg {
     pub age: u8,
     /// Ghost: the sender's incarnation.
     pub g_inc: u8,
+    /// Ghost: the receiver's incarnation the sender was connected with when
+    /// it sent (the one whose SYN it took; 0 before that). A byte or FIN
+    /// taken by any other incarnation is old data: what distinguishes it
+    /// is not the wire, which a fixed ISN can make identical, but the
+    /// connection it was written into.
+    pub g_to: u8,
     /// Ghost: the data byte's index in its stream, or for a FIN the number of bytes before it.
     pub g_idx: u8,
 }
@@ -79,7 +85,7 @@ impl Seg {
     pub const FORGED: u8 = 0xFF;
 
     /// Every field as one byte string, for hashing (see `Host::pack`).
-    pub fn pack(&self) -> [u8; 9] {
+    pub fn pack(&self) -> [u8; 10] {
         let Seg {
             from,
             seq,
@@ -89,6 +95,7 @@ impl Seg {
             late,
             age,
             g_inc,
+            g_to,
             g_idx,
         } = self;
         [
@@ -100,6 +107,7 @@ impl Seg {
             u8::from(*late),
             *age,
             *g_inc,
+            *g_to,
             *g_idx,
         ]
     }

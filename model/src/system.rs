@@ -419,6 +419,7 @@ impl Sys {
                         late: false,
                         age: 0,
                         g_inc: Seg::FORGED,
+                        g_to: 0,
                         g_idx: 0,
                     }));
                 }
@@ -451,6 +452,7 @@ impl Sys {
             late: false,
             age: 0,
             g_inc: self.hosts[h].inc,
+            g_to: self.hosts[h].peer_inc,
             g_idx,
         };
         self.put(seg);
