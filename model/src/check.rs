@@ -107,6 +107,7 @@ pub fn expected_states(cfg: &Config) -> Option<usize> {
         (Preset::OldDuplicates, Profile::Rfc793) => Some(2_057_621),
         (Preset::OffPath, Profile::Rfc9293) => Some(843_887),
         (Preset::OffPath, Profile::Rfc793) => Some(2_193_854),
+        (Preset::Reincarnation, _) => None,
     }
 }
 

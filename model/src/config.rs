@@ -23,6 +23,10 @@ pub enum Preset {
     /// not the sequence numbers and may forge one RST, SYN or data segment
     /// at any sequence number but the exact RCV.NXT.
     OffPath,
+    /// Seconds: two incarnations per host where one segment of any kind may
+    /// outlive a tick, so an old SYN, SYN,ACK, ACK or RST meets a new
+    /// incarnation (RFC 793 Figures 9 and 10); no loss, to keep it small.
+    Reincarnation,
 }
 
 /// Which RFCs the endpoints follow.
@@ -90,6 +94,7 @@ names!(Preset {
     Deep => "deep", "the default plus a host crash with quiet time: minutes";
     OldDuplicates => "old-duplicates", "quick plus 1 delay: any segment, ACK and RST too, may outlive a tick until MSL: seconds";
     OffPath => "off-path", "quick plus 1 forged segment (RST, SYN or data) from an attacker who does not know the sequence numbers: seconds";
+    Reincarnation => "reincarnation", "two incarnations per host and 1 delay, no loss: an old segment meets a new incarnation (RFC 793 Figures 9, 10): seconds";
 });
 
 names!(Profile {
@@ -210,6 +215,9 @@ impl Config {
             }
             Preset::OldDuplicates => c.delays = 1,
             Preset::OffPath => c.injections = 1,
+            Preset::Reincarnation => {
+                (c.opens, c.delays, c.losses) = (2, 1, 0);
+            }
         }
         // A variant switches on the fault that exposes it and, to keep the
         // search for its shortest counterexample small, off the ones it does

@@ -339,8 +339,8 @@ fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
 const VARIANT_STEPS: &[(Variant, usize)] = &[
     (Variant::TwoWayHandshake, 4),
     (Variant::NoTimeWait, 10),
-    (Variant::ShortTimeWait, 22),
-    (Variant::FixedIsn, 10),
+    (Variant::ShortTimeWait, 23),
+    (Variant::FixedIsn, 12),
     (Variant::NoSynRetransmit, 4),
     (Variant::NoSimultaneousOpen, 4),
     (Variant::TimeWaitOneMsl, 18),
