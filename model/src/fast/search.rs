@@ -1,0 +1,362 @@
+//! The breadth-first search: one level at a time, threads taking blocks of
+//! states from a shared queue, a lock-free visited set between them.
+//!
+//! A level's states sit in blocks of [`BLOCK`]. Each worker takes a block,
+//! and for each state evaluates the properties not yet discovered,
+//! generates its successors, fingerprints them and prefetches their
+//! slots, then inserts them; a new one goes into the worker's block of the
+//! next level. The worker drops each state once expanded, so a level's
+//! memory is freed as the next one fills. Counts go to shared counters
+//! every [`FLUSH`] new states, which is also when a worker looks at the
+//! table's load: past [`visited::MAX_LOAD`] it takes the table's write lock
+//! and grows it (the others finish the state they are on and wait), or
+//! stops the search if the larger table would not fit in the memory limit.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use stateright::{Expectation, Property};
+
+use super::fingerprint::fingerprint;
+use super::memory;
+use super::visited::{self, Table};
+use super::{Options, Outcome, Status, Stop, Successor, Unsupported};
+
+/// States per block of work.
+pub const BLOCK: usize = 512;
+/// States whose successors are fingerprinted, prefetched, then looked up
+/// together: more lookups in flight at once.
+pub const GROUP: usize = 8;
+/// New states a worker counts before adding them to the shared count.
+pub const FLUSH: usize = 1024;
+/// How often the caller hears where the check is.
+pub const POLL: Duration = Duration::from_millis(50);
+
+struct Shared<'m, M: Successor> {
+    model: &'m M,
+    props: Vec<Property<M>>,
+    all: u64,
+    discovered: AtomicU64,
+    table: RwLock<Table>,
+    unique: AtomicUsize,
+    generated: AtomicUsize,
+    halt: AtomicBool,
+    stopped: Mutex<Option<Stop>>,
+    opts: &'m Options,
+    depth: AtomicUsize,
+    levels: Mutex<Vec<u64>>,
+}
+
+impl<M: Successor> Shared<'_, M> {
+    fn halted(&self) -> bool {
+        self.halt.load(Ordering::Relaxed)
+    }
+
+    /// Stop the search; the first reason given is the one reported.
+    fn stop(&self, why: Option<Stop>) {
+        if let Some(why) = why {
+            let mut s = self.stopped.lock().expect("not poisoned");
+            s.get_or_insert(why);
+        }
+        self.halt.store(true, Ordering::Relaxed);
+    }
+
+    fn interrupted(&self) -> bool {
+        self.opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    /// Grow the table if it is past its load limit, unless the larger one
+    /// would pass the memory limit: then stop.
+    fn grow(&self) {
+        let mut table = self.table.write().expect("not poisoned");
+        if self.unique.load(Ordering::Relaxed) <= table.limit() || self.halted() {
+            return;
+        }
+        let capacity = (table.capacity() as f64 * visited::GROWTH) as usize;
+        let bytes = (capacity * 8) as u64;
+        if let Some(limit) = self.opts.max_memory {
+            let resident = memory::rss().unwrap_or(0);
+            if resident + bytes > limit {
+                self.stop(Some(Stop::MemoryLimit {
+                    limit,
+                    resident,
+                    wanted: resident + bytes,
+                }));
+                return;
+            }
+        }
+        *table = table.grown(capacity, self.opts.threads);
+    }
+
+    /// Evaluate the undiscovered properties on `state`.
+    #[inline]
+    fn evaluate(&self, state: &M::State) {
+        let seen = self.discovered.load(Ordering::Relaxed);
+        if seen == self.all {
+            return;
+        }
+        let mut hits = 0;
+        for (i, p) in self.props.iter().enumerate() {
+            let bit = 1 << i;
+            if seen & bit != 0 {
+                continue;
+            }
+            let holds = (p.condition)(self.model, state);
+            let hit = match p.expectation {
+                Expectation::Always => !holds,
+                Expectation::Sometimes => holds,
+                Expectation::Eventually => unreachable!("refused before the search"),
+            };
+            if hit {
+                hits |= bit;
+            }
+        }
+        if hits != 0 {
+            let now = self.discovered.fetch_or(hits, Ordering::Relaxed) | hits;
+            if now == self.all {
+                // Every property has a discovery: done, as stateright is.
+                self.stop(None);
+            }
+        }
+    }
+
+    /// Expand blocks from `queue` until it is empty, putting new states
+    /// in blocks on `out`.
+    fn work(&self, queue: &Mutex<Vec<Vec<M::State>>>, out: &Mutex<Vec<Vec<M::State>>>)
+    where
+        M::State: std::hash::Hash + Clone,
+    {
+        let mut actions = Vec::new();
+        let mut succ: Vec<(u64, M::State)> = Vec::new();
+        // Scratch states for successors, reused when a successor was seen.
+        let mut pool: Vec<M::State> = Vec::new();
+        let mut next: Vec<M::State> = Vec::with_capacity(BLOCK);
+        let (mut new, mut generated) = (0usize, 0usize);
+        'blocks: while !self.halted() {
+            let Some(block) = queue.lock().expect("not poisoned").pop() else {
+                break;
+            };
+            let mut table = self.table.read().expect("not poisoned");
+            let mut states = block.into_iter();
+            loop {
+                if self.halted() {
+                    break 'blocks;
+                }
+                // A group of states' successors, fingerprinted and their
+                // slots prefetched before the first is looked up.
+                let mut expanded = 0;
+                for state in states.by_ref().take(GROUP) {
+                    expanded += 1;
+                    self.evaluate(&state);
+                    self.model.actions(&state, &mut actions);
+                    for action in actions.drain(..) {
+                        let mut s = pool.pop().unwrap_or_else(|| state.clone());
+                        if !self.model.successor_into(&state, action, &mut s)
+                            || !self.model.within_boundary(&s)
+                        {
+                            pool.push(s);
+                            continue;
+                        }
+                        let fp = fingerprint(&s);
+                        table.prefetch(fp);
+                        succ.push((fp, s));
+                    }
+                }
+                if expanded == 0 {
+                    break;
+                }
+                generated += succ.len();
+                for (fp, s) in succ.drain(..) {
+                    if !table.insert(fp) {
+                        pool.push(s);
+                    } else {
+                        new += 1;
+                        next.push(s);
+                        if next.len() == BLOCK {
+                            let full = std::mem::replace(&mut next, Vec::with_capacity(BLOCK));
+                            out.lock().expect("not poisoned").push(full);
+                        }
+                    }
+                }
+                if new >= FLUSH {
+                    let unique = self.unique.fetch_add(new, Ordering::Relaxed) + new;
+                    self.generated.fetch_add(generated, Ordering::Relaxed);
+                    (new, generated) = (0, 0);
+                    if unique > table.limit() {
+                        drop(table);
+                        self.grow();
+                        table = self.table.read().expect("not poisoned");
+                    }
+                    if self.interrupted() {
+                        self.stop(Some(Stop::Interrupted));
+                    }
+                }
+            }
+        }
+        self.unique.fetch_add(new, Ordering::Relaxed);
+        self.generated.fetch_add(generated, Ordering::Relaxed);
+        if !next.is_empty() {
+            out.lock().expect("not poisoned").push(next);
+        }
+    }
+
+    /// The search: level after level until one is empty or it is halted.
+    fn run(&self, init: Vec<M::State>)
+    where
+        M::State: std::hash::Hash + Clone + Send,
+        M: Sync,
+    {
+        let mut frontier: Vec<Vec<M::State>> = vec![init];
+        while !self.halted() && frontier.iter().any(|b| !b.is_empty()) {
+            self.depth.fetch_add(1, Ordering::Relaxed);
+            let before = self.unique.load(Ordering::Relaxed);
+            let queue = Mutex::new(frontier);
+            let out = Mutex::new(Vec::new());
+            std::thread::scope(|s| {
+                for _ in 0..self.opts.threads.max(1) {
+                    s.spawn(|| self.work(&queue, &out));
+                }
+            });
+            frontier = out.into_inner().expect("not poisoned");
+            let found = self.unique.load(Ordering::Relaxed) - before;
+            if !self.halted() && found > 0 {
+                self.levels.lock().expect("not poisoned").push(found as u64);
+            }
+        }
+    }
+}
+
+/// Check `model` exhaustively (see the [module doc](super)), telling
+/// `status` where it is every [`POLL`].
+pub fn check<M>(
+    model: &M,
+    opts: &Options,
+    status: &mut dyn FnMut(&Status),
+) -> Result<Outcome, Unsupported>
+where
+    M: Successor + Sync,
+    M::State: std::hash::Hash + Clone + Send + Sync,
+{
+    let start = Instant::now();
+    let props = model.properties();
+    if let Some(p) = props
+        .iter()
+        .find(|p| p.expectation == Expectation::Eventually)
+    {
+        return Err(Unsupported(format!(
+            "property `{}` is an eventually property, which needs paths: use stateright's checker",
+            p.name
+        )));
+    }
+    if props.len() > 64 {
+        return Err(Unsupported(format!(
+            "{} properties: at most 64 are supported",
+            props.len()
+        )));
+    }
+    let all = if props.len() == 64 {
+        u64::MAX
+    } else {
+        (1u64 << props.len()) - 1
+    };
+    // Size the table for the expected count, within the memory limit
+    // (leaving room for the states waiting in the queue).
+    let mut capacity = opts
+        .expected_states
+        .map_or(visited::MIN_CAPACITY, Table::capacity_for);
+    if let Some(limit) = opts.max_memory {
+        capacity = capacity.min((limit / 2 / 8) as usize);
+    }
+    let shared = Shared {
+        model,
+        props,
+        all,
+        discovered: AtomicU64::new(0),
+        table: RwLock::new(Table::with_capacity(capacity)),
+        unique: AtomicUsize::new(0),
+        generated: AtomicUsize::new(0),
+        halt: AtomicBool::new(false),
+        stopped: Mutex::new(None),
+        opts,
+        depth: AtomicUsize::new(0),
+        levels: Mutex::new(Vec::new()),
+    };
+    let init: Vec<M::State> = model
+        .init_states()
+        .into_iter()
+        .filter(|s| model.within_boundary(s))
+        .collect();
+    shared.generated.store(init.len(), Ordering::Relaxed);
+    let init: Vec<M::State> = {
+        let table = shared.table.read().expect("not poisoned");
+        init.into_iter()
+            .filter(|s| table.insert(fingerprint(s)))
+            .collect()
+    };
+    shared.unique.store(init.len(), Ordering::Relaxed);
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            shared.run(init);
+            done.store(true, Ordering::Release);
+        });
+        let mut ticks = 0u32;
+        while !done.load(Ordering::Acquire) {
+            std::thread::sleep(POLL / 5);
+            ticks += 1;
+            if ticks % 5 != 0 {
+                continue;
+            }
+            let resident = memory::rss();
+            if let (Some(limit), Some(rss)) = (opts.max_memory, resident) {
+                if rss > limit {
+                    shared.stop(Some(Stop::MemoryLimit {
+                        limit,
+                        resident: rss,
+                        wanted: rss,
+                    }));
+                }
+            }
+            if shared.interrupted() {
+                shared.stop(Some(Stop::Interrupted));
+            }
+            status(&Status {
+                states: shared.unique.load(Ordering::Relaxed),
+                depth: shared.depth.load(Ordering::Relaxed),
+                levels: shared.levels.lock().expect("not poisoned").clone(),
+                elapsed: start.elapsed(),
+                resident,
+            });
+        }
+    });
+    let bits = shared.discovered.load(Ordering::Relaxed);
+    let table_bytes = shared.table.read().expect("not poisoned").bytes();
+    let stopped = shared.stopped.into_inner().expect("not poisoned");
+    let halted = shared.halt.load(Ordering::Relaxed);
+    let levels = shared.levels.into_inner().expect("not poisoned");
+    Ok(Outcome {
+        unique_states: shared.unique.load(Ordering::Relaxed),
+        states: shared.generated.load(Ordering::Relaxed),
+        max_depth: if stopped.is_some() {
+            shared.depth.load(Ordering::Relaxed)
+        } else {
+            levels.len()
+        },
+        levels,
+        discovered: shared
+            .props
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, p)| p.name)
+            .collect(),
+        exhaustive: !halted,
+        stopped,
+        table_bytes,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
