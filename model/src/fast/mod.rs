@@ -31,7 +31,9 @@
 //! properties have discoveries. Its `max_depth` is the number of
 //! breadth-first levels, the length in states of the longest shortest path
 //! from an initial state, which is the same on every run; stateright's DFS
-//! reports the longest path its threads happened to take.
+//! reports the longest path its threads happened to take. An initial state
+//! listed twice is expanded once (stateright's DFS expands each copy and
+//! counts their successors twice).
 //!
 //! Fingerprints are 64 bits, so two distinct states could share one (see
 //! [`fingerprint`] for the odds: 2.8 · 10⁻⁵ for 32 million states); the
@@ -152,7 +154,7 @@ impl std::fmt::Display for Unsupported {
 pub struct Status {
     /// Distinct states visited so far.
     pub states: usize,
-    /// The level being searched (1 is the initial states).
+    /// The level being searched for (1 is the initial states).
     pub depth: usize,
     /// New states in each completed level.
     pub levels: Vec<u64>,

@@ -210,8 +210,14 @@ impl<M: Successor> Shared<'_, M> {
         M::State: std::hash::Hash + Clone + Send,
         M: Sync,
     {
+        self.depth.store(1, Ordering::Relaxed);
+        self.levels
+            .lock()
+            .expect("not poisoned")
+            .push(init.len() as u64);
         let mut frontier: Vec<Vec<M::State>> = vec![init];
         while !self.halted() && frontier.iter().any(|b| !b.is_empty()) {
+            // Expanding level d finds level d + 1.
             self.depth.fetch_add(1, Ordering::Relaxed);
             let before = self.unique.load(Ordering::Relaxed);
             let queue = Mutex::new(frontier);
