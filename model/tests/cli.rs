@@ -330,13 +330,23 @@ fn both_engines_check_quick_alike() {
     let mut seen = Vec::new();
     for engine in ["fast", "stateright"] {
         let (code, out, _) = synfin(&[
-            "check", "--preset", "quick", "--json", "--engine", engine, "--no-profile",
+            "check",
+            "--preset",
+            "quick",
+            "--json",
+            "--engine",
+            engine,
+            "--no-profile",
         ]);
         assert_eq!(code, 0, "{out}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["engine"], engine);
         assert_eq!(v["complete"], true);
-        seen.push((v["unique_states"].clone(), v["states"].clone(), v["properties"].clone()));
+        seen.push((
+            v["unique_states"].clone(),
+            v["states"].clone(),
+            v["properties"].clone(),
+        ));
     }
     assert_eq!(seen[0], seen[1]);
 }
@@ -345,10 +355,20 @@ fn both_engines_check_quick_alike() {
 /// it got, and exits 3; the JSON says it is not complete.
 #[test]
 fn max_memory_stops_cleanly_with_exit_3() {
-    let args = ["check", "--preset", "old-duplicates", "--max-memory", "10M", "--no-profile"];
+    let args = [
+        "check",
+        "--preset",
+        "old-duplicates",
+        "--max-memory",
+        "10M",
+        "--no-profile",
+    ];
     let (code, out, _) = synfin(&args);
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("stopped at the memory limit of 10.00 MiB"), "{out}");
+    assert!(
+        out.contains("stopped at the memory limit of 10.00 MiB"),
+        "{out}"
+    );
     assert!(out.contains("NOT COMPLETE: "), "{out}");
     assert!(out.contains("no verdict"), "{out}");
     let (code, out, _) = synfin(&[&args[..], &["--json"]].concat());
@@ -393,7 +413,14 @@ fn a_completed_check_leaves_a_depth_profile() {
     let dir = cache_dir().join("profile-test");
     let run = || {
         let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
-            .args(["check", "--preset", "quick", "--profile", "rfc793", "--json"])
+            .args([
+                "check",
+                "--preset",
+                "quick",
+                "--profile",
+                "rfc793",
+                "--json",
+            ])
             .env("SYNFIN_CACHE_DIR", &dir)
             .output()
             .expect("run synfin");
@@ -414,6 +441,11 @@ fn a_completed_check_leaves_a_depth_profile() {
         .sum();
     assert_eq!(total, 155_643);
     run();
-    assert_eq!(std::fs::read_dir(dir.join("depth-profiles")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.join("depth-profiles"))
+            .unwrap()
+            .count(),
+        1
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

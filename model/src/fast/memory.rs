@@ -61,7 +61,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("`{s}`: expected a number before the unit, such as 8G"))?;
     let bytes = n * (1u64 << shift) as f64;
-    if !(bytes >= 1.0 && bytes < 1.8e19) {
+    if !(1.0..1.8e19).contains(&bytes) {
         return Err(format!("`{s}`: must be between 1 byte and 16 EiB"));
     }
     Ok(bytes as u64)

@@ -314,7 +314,7 @@ where
         while !done.load(Ordering::Acquire) {
             std::thread::sleep(POLL / 5);
             ticks += 1;
-            if ticks % 5 != 0 {
+            if !ticks.is_multiple_of(5) {
                 continue;
             }
             let resident = memory::rss();
