@@ -24,7 +24,9 @@ use crate::fast::{self, memory, profile::DepthProfile, Stop};
 use crate::model::TcpModel;
 use crate::properties::{self, Expectation};
 use crate::search::{self, Path};
+use crate::segment::{Ctl, Seg};
 use crate::system::{Action, Sys};
+use crate::tcb::{End, Host, St};
 
 /// The verdict on one property.
 #[derive(Debug)]
@@ -330,6 +332,131 @@ impl fast::Successor for TcpModel {
         into.step(&self.cfg, action);
         true
     }
+
+    /// The bytes `Hash for Sys` writes: each host's 28, the budgets, the
+    /// ghosts and the network's length, then 9 per segment.
+    fn pack(&self, s: &Sys, out: &mut Vec<u8>) -> bool {
+        let Sys {
+            hosts,
+            net,
+            losses,
+            dups,
+            delays,
+            aborts,
+            crashes,
+            rude,
+            broken,
+        } = s;
+        out.extend_from_slice(&hosts[0].pack());
+        out.extend_from_slice(&hosts[1].pack());
+        out.extend_from_slice(&[
+            *losses,
+            *dups,
+            *delays,
+            *aborts,
+            *crashes,
+            u8::from(*rude),
+            *broken,
+            net.len() as u8,
+        ]);
+        for seg in net {
+            out.extend_from_slice(&seg.pack());
+        }
+        true
+    }
+
+    fn unpack(&self, b: &[u8], into: &mut Sys) -> usize {
+        unpack_host(&b[..28], &mut into.hosts[0]);
+        unpack_host(&b[28..56], &mut into.hosts[1]);
+        let h = &b[56..64];
+        into.losses = h[0];
+        into.dups = h[1];
+        into.delays = h[2];
+        into.aborts = h[3];
+        into.crashes = h[4];
+        into.rude = h[5] != 0;
+        into.broken = h[6];
+        let n = usize::from(h[7]);
+        into.net.clear();
+        for p in b[64..64 + 9 * n].chunks_exact(9) {
+            into.net.push(Seg {
+                from: p[0],
+                seq: p[1],
+                ack: p[2],
+                ctl: Ctl(p[3]),
+                data: p[4] != 0,
+                late: p[5] != 0,
+                age: p[6],
+                g_inc: p[7],
+                g_idx: p[8],
+            });
+        }
+        64 + 9 * n
+    }
+}
+
+/// Every [`End`], in declaration order (`end as u8` indexes it). The
+/// exhaustive match in [`end_listed`] makes a new variant a compile error
+/// here until it is listed.
+const ENDS: [End; 10] = [
+    End::None,
+    End::Cancelled,
+    End::Orderly,
+    End::TimeWaitDone,
+    End::Reset,
+    End::StaleRejected,
+    End::ConnectTimeout,
+    End::TimedOut,
+    End::Aborted,
+    End::Crashed,
+];
+
+/// Whether `e` is in [`ENDS`]: no wildcard, so a new variant fails to compile.
+#[allow(dead_code)]
+fn end_listed(e: End) -> bool {
+    match e {
+        End::None
+        | End::Cancelled
+        | End::Orderly
+        | End::TimeWaitDone
+        | End::Reset
+        | End::StaleRejected
+        | End::ConnectTimeout
+        | End::TimedOut
+        | End::Aborted
+        | End::Crashed => ENDS.contains(&e),
+    }
+}
+
+/// The inverse of `Host::pack`. The struct literal makes a new field a
+/// compile error here until it is unpacked.
+fn unpack_host(p: &[u8], into: &mut Host) {
+    *into = Host {
+        state: St::ALL[usize::from(p[0])],
+        passive: p[1] != 0,
+        iss: p[2],
+        irs: p[3],
+        snd_una: p[4],
+        snd_nxt: p[5],
+        rcv_nxt: p[6],
+        sent: p[7],
+        retries: p[8],
+        timer: (p[9] != 0).then_some(p[10]),
+        isn_last: p[11],
+        clock: p[12],
+        used: p[13],
+        opens_left: p[14],
+        inc: p[15],
+        peer_inc: p[16],
+        met: [p[17], p[18], p[19], p[20]],
+        delivered: p[21],
+        eof: p[22] != 0,
+        closed: p[23] != 0,
+        read_after_close: p[24] != 0,
+        reacked: p[25] != 0,
+        tw_age: p[26],
+        end: ENDS[usize::from(p[27])],
+    };
 }
 
 /// The tally's bits as property names.

@@ -217,3 +217,37 @@ fn a_memory_limit_stops_the_search_instead_of_growing_past_it() {
     assert!(!report.ok());
     assert!(report.verdicts.iter().all(|v| v.path.is_none()));
 }
+
+/// The fast engine queues `Sys` packed: unpacking gives back the state
+/// packed, for every state of `old-duplicates` within 12 steps (late
+/// segments, delays, every budget in use).
+#[test]
+fn packed_states_unpack_to_themselves() {
+    use fast::Successor;
+    use std::collections::HashSet;
+    let model = TcpModel::new(Config::new(Preset::OldDuplicates, Profile::Rfc793, None));
+    let mut level = model.init_states();
+    let mut seen = HashSet::new();
+    let mut scratch = level[0].clone();
+    let mut actions = Vec::new();
+    let (mut bytes, mut checked) = (Vec::new(), 0);
+    for _ in 0..12 {
+        let mut next = Vec::new();
+        for s in &level {
+            bytes.clear();
+            assert!(model.pack(s, &mut bytes));
+            assert_eq!(model.unpack(&bytes, &mut scratch), bytes.len());
+            assert_eq!(&scratch, s);
+            checked += 1;
+            model.actions(s, &mut actions);
+            for a in actions.drain(..) {
+                let t = model.next_state(s, a).unwrap();
+                if seen.insert(fast::fingerprint::fingerprint(&t)) {
+                    next.push(t);
+                }
+            }
+        }
+        level = next;
+    }
+    assert!(checked > 10_000, "{checked}");
+}

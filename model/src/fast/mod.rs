@@ -97,6 +97,24 @@ pub trait Successor: Model {
             None => false,
         }
     }
+
+    /// Append a compact encoding of `state` to `out` and return true; or
+    /// return false, the default, and the engine queues states as they
+    /// are. States waiting for the next level are most of the engine's
+    /// memory after the visited set, and a packed one is a fraction of a
+    /// state with heap-allocated parts.
+    fn pack(&self, state: &Self::State, out: &mut Vec<u8>) -> bool {
+        let _ = (state, out);
+        false
+    }
+
+    /// Read the state [`Successor::pack`] wrote at the start of `bytes`
+    /// into `into` (which holds some earlier state); return the bytes read.
+    /// Called only where `pack` returns true.
+    fn unpack(&self, bytes: &[u8], into: &mut Self::State) -> usize {
+        let _ = (bytes, into);
+        unreachable!("unpack is called only for a model whose pack returns true")
+    }
 }
 
 /// How to run a check.

@@ -28,10 +28,32 @@ pub const BLOCK: usize = 512;
 /// States whose successors are fingerprinted, prefetched, then looked up
 /// together: more lookups in flight at once.
 pub const GROUP: usize = 8;
+/// Slots of a thread's cache of recently looked-up fingerprints, less one
+/// (64 Ki slots, 512 KiB: within a core's L2).
+pub const RECENT_MASK: usize = (1 << 16) - 1;
 /// New states a worker counts before adding them to the shared count.
 pub const FLUSH: usize = 1024;
 /// How often the caller hears where the check is.
 pub const POLL: Duration = Duration::from_millis(50);
+
+/// States waiting to be expanded: as they are, or packed
+/// ([`Successor::pack`]) one after another.
+enum Block<S> {
+    States(Vec<S>),
+    Packed { bytes: Vec<u8>, count: usize },
+}
+
+impl<S> Block<S> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Block::States(v) => v.is_empty(),
+            Block::Packed { count, .. } => *count == 0,
+        }
+    }
+}
+
+/// Scratch states a worker keeps for reuse.
+const POOL: usize = 256;
 
 struct Shared<'m, M: Successor> {
     model: &'m M,
@@ -46,6 +68,11 @@ struct Shared<'m, M: Successor> {
     opts: &'m Options,
     depth: AtomicUsize,
     levels: Mutex<Vec<u64>>,
+    recent_on: bool,
+    /// The model packs states ([`Successor::pack`]).
+    packed: bool,
+    /// The initial states: a template to unpack into.
+    init: Vec<M::State>,
 }
 
 impl<M: Successor> Shared<'_, M> {
@@ -126,7 +153,7 @@ impl<M: Successor> Shared<'_, M> {
 
     /// Expand blocks from `queue` until it is empty, putting new states
     /// in blocks on `out`.
-    fn work(&self, queue: &Mutex<Vec<Vec<M::State>>>, out: &Mutex<Vec<Vec<M::State>>>)
+    fn work(&self, queue: &Mutex<Vec<Block<M::State>>>, out: &Mutex<Vec<Block<M::State>>>)
     where
         M::State: std::hash::Hash + Clone,
     {
@@ -134,14 +161,23 @@ impl<M: Successor> Shared<'_, M> {
         let mut succ: Vec<(u64, M::State)> = Vec::new();
         // Scratch states for successors, reused when a successor was seen.
         let mut pool: Vec<M::State> = Vec::new();
-        let mut next: Vec<M::State> = Vec::with_capacity(BLOCK);
+        let mut next: Vec<M::State> = Vec::new();
+        let mut next_bytes: Vec<u8> = Vec::new();
+        let mut next_count = 0;
         let (mut new, mut generated) = (0usize, 0usize);
+        // The fingerprints this thread looked up last, direct-mapped: a
+        // state reached again from a sibling is found here, in cache.
+        let mut recent = vec![0u64; RECENT_MASK + 1];
         'blocks: while !self.halted() {
             let Some(block) = queue.lock().expect("not poisoned").pop() else {
                 break;
             };
             let mut table = self.table.read().expect("not poisoned");
-            let mut states = block.into_iter();
+            let (mut states, bytes, count) = match block {
+                Block::States(v) => (v.into_iter(), Vec::new(), 0),
+                Block::Packed { bytes, count } => (Vec::new().into_iter(), bytes, count),
+            };
+            let (mut at, mut unpacked) = (0, 0);
             loop {
                 if self.halted() {
                     break 'blocks;
@@ -149,7 +185,20 @@ impl<M: Successor> Shared<'_, M> {
                 // A group of states' successors, fingerprinted and their
                 // slots prefetched before the first is looked up.
                 let mut expanded = 0;
-                for state in states.by_ref().take(GROUP) {
+                while expanded < GROUP {
+                    let state = if let Some(state) = states.next() {
+                        state
+                    } else if unpacked < count {
+                        let Some(mut state) = pool.pop().or_else(|| self.init.first().cloned())
+                        else {
+                            break;
+                        };
+                        at += self.model.unpack(&bytes[at..], &mut state);
+                        unpacked += 1;
+                        state
+                    } else {
+                        break;
+                    };
                     expanded += 1;
                     self.evaluate(&state);
                     self.model.actions(&state, &mut actions);
@@ -161,23 +210,50 @@ impl<M: Successor> Shared<'_, M> {
                             pool.push(s);
                             continue;
                         }
+                        generated += 1;
                         let fp = fingerprint(&s);
+                        if self.recent_on && recent[fp as usize & RECENT_MASK] == fp {
+                            // Seen a moment ago: no trip to the table.
+                            pool.push(s);
+                            continue;
+                        }
                         table.prefetch(fp);
                         succ.push((fp, s));
+                    }
+                    if pool.len() < POOL {
+                        pool.push(state);
                     }
                 }
                 if expanded == 0 {
                     break;
                 }
-                generated += succ.len();
                 for (fp, s) in succ.drain(..) {
+                    recent[fp as usize & RECENT_MASK] = fp;
                     if !table.insert(fp) {
-                        pool.push(s);
+                        if pool.len() < POOL {
+                            pool.push(s);
+                        }
+                        continue;
+                    }
+                    new += 1;
+                    if self.packed && self.model.pack(&s, &mut next_bytes) {
+                        next_count += 1;
+                        if pool.len() < POOL {
+                            pool.push(s);
+                        }
+                        if next_count == BLOCK {
+                            let bytes = std::mem::take(&mut next_bytes);
+                            let full = Block::Packed {
+                                bytes,
+                                count: next_count,
+                            };
+                            out.lock().expect("not poisoned").push(full);
+                            next_count = 0;
+                        }
                     } else {
-                        new += 1;
                         next.push(s);
                         if next.len() == BLOCK {
-                            let full = std::mem::replace(&mut next, Vec::with_capacity(BLOCK));
+                            let full = Block::States(std::mem::take(&mut next));
                             out.lock().expect("not poisoned").push(full);
                         }
                     }
@@ -199,15 +275,22 @@ impl<M: Successor> Shared<'_, M> {
         }
         self.unique.fetch_add(new, Ordering::Relaxed);
         self.generated.fetch_add(generated, Ordering::Relaxed);
+        let mut out = out.lock().expect("not poisoned");
         if !next.is_empty() {
-            out.lock().expect("not poisoned").push(next);
+            out.push(Block::States(next));
+        }
+        if next_count > 0 {
+            out.push(Block::Packed {
+                bytes: next_bytes,
+                count: next_count,
+            });
         }
     }
 
     /// The search: level after level until one is empty or it is halted.
     fn run(&self, init: Vec<M::State>)
     where
-        M::State: std::hash::Hash + Clone + Send,
+        M::State: std::hash::Hash + Clone + Send + Sync,
         M: Sync,
     {
         self.depth.store(1, Ordering::Relaxed);
@@ -215,7 +298,7 @@ impl<M: Successor> Shared<'_, M> {
             .lock()
             .expect("not poisoned")
             .push(init.len() as u64);
-        let mut frontier: Vec<Vec<M::State>> = vec![init];
+        let mut frontier: Vec<Block<M::State>> = vec![Block::States(init)];
         while !self.halted() && frontier.iter().any(|b| !b.is_empty()) {
             // Expanding level d finds level d + 1.
             self.depth.fetch_add(1, Ordering::Relaxed);
@@ -277,6 +360,11 @@ where
     if let Some(limit) = opts.max_memory {
         capacity = capacity.min((limit / 2 / 8) as usize);
     }
+    let init: Vec<M::State> = model
+        .init_states()
+        .into_iter()
+        .filter(|s| model.within_boundary(s))
+        .collect();
     let shared = Shared {
         model,
         props,
@@ -290,12 +378,11 @@ where
         opts,
         depth: AtomicUsize::new(0),
         levels: Mutex::new(Vec::new()),
+        recent_on: std::env::var_os("SYNFIN_NO_RECENT").is_none(),
+        packed: std::env::var_os("SYNFIN_NO_PACK").is_none()
+            && init.first().is_some_and(|s| model.pack(s, &mut Vec::new())),
+        init: init.clone(),
     };
-    let init: Vec<M::State> = model
-        .init_states()
-        .into_iter()
-        .filter(|s| model.within_boundary(s))
-        .collect();
     shared.generated.store(init.len(), Ordering::Relaxed);
     let init: Vec<M::State> = {
         let table = shared.table.read().expect("not poisoned");
