@@ -482,6 +482,7 @@ fn explore_fast(
         expected_states: previous.map(|p| p.total() as usize).or(pinned),
         max_memory: opts.max_memory,
         stop: opts.stop.clone(),
+        delta: None,
     };
     let out = fast::check(&model, &fopts, &mut |s| {
         let estimate = match (previous, pinned) {

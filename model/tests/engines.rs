@@ -218,6 +218,33 @@ fn a_memory_limit_stops_the_search_instead_of_growing_past_it() {
     assert!(report.verdicts.iter().all(|v| v.path.is_none()));
 }
 
+/// Queued as differences (what the engine does when memory is tight), the
+/// states are the same: same counts and discoveries as unpacked.
+#[test]
+fn states_queued_as_differences_give_the_same_check() {
+    let (model, tally) =
+        TcpModel::tallying(Config::new(Preset::OldDuplicates, Profile::Rfc793, None));
+    let runs: Vec<_> = [Some(true), Some(false)]
+        .into_iter()
+        .map(|delta| {
+            let opts = fast::Options {
+                threads: 2,
+                delta,
+                ..fast::Options::default()
+            };
+            let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
+            (
+                out.unique_states,
+                out.states,
+                out.levels,
+                tally.swap(0, Ordering::Relaxed),
+            )
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0].0, 1_999_784);
+}
+
 /// The fast engine queues `Sys` packed: unpacking gives back the state
 /// packed, for every state of `old-duplicates` within 12 steps (late
 /// segments, delays, every budget in use).

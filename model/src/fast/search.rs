@@ -4,8 +4,9 @@
 //! A level's states sit in blocks of [`BLOCK`]. Each worker takes a block,
 //! and for each state evaluates the properties not yet discovered,
 //! generates its successors, fingerprints them and prefetches their
-//! slots, then inserts them; a new one goes into the worker's block of the
-//! next level. The worker drops each state once expanded, so a level's
+//! slots, then inserts them (unless the worker's cache of recent
+//! fingerprints has it); a new one goes into the worker's block of the
+//! next level, packed if the model packs. The worker drops each state once expanded, so a level's
 //! memory is freed as the next one fills. Counts go to shared counters
 //! every [`FLUSH`] new states, which is also when a worker looks at the
 //! table's load: past [`visited::MAX_LOAD`] it takes the table's write lock
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Expectation, Property};
 
+use super::delta;
 use super::fingerprint::fingerprint;
 use super::memory;
 use super::visited::{self, Table};
@@ -40,7 +42,12 @@ pub const POLL: Duration = Duration::from_millis(50);
 /// ([`Successor::pack`]) one after another.
 enum Block<S> {
     States(Vec<S>),
-    Packed { bytes: Vec<u8>, count: usize },
+    /// `delta`: written by a [`delta::Encoder`], else one after another.
+    Packed {
+        bytes: Vec<u8>,
+        count: usize,
+        delta: bool,
+    },
 }
 
 impl<S> Block<S> {
@@ -68,9 +75,17 @@ struct Shared<'m, M: Successor> {
     opts: &'m Options,
     depth: AtomicUsize,
     levels: Mutex<Vec<u64>>,
+    /// Workers keep a cache of recent fingerprints (`SYNFIN_NO_RECENT` unset).
     recent_on: bool,
     /// The model packs states ([`Successor::pack`]).
     packed: bool,
+    /// Store packed states as differences ([`delta`]): `SYNFIN_DELTA=1`
+    /// always, `SYNFIN_DELTA=0` never, otherwise once resident memory has
+    /// passed half the limit (`squeeze`). Half the queue's memory for a
+    /// fifth more time.
+    delta: Option<bool>,
+    /// Memory is past half the limit: new blocks are written as differences.
+    squeeze: AtomicBool,
     /// The initial states: a template to unpack into.
     init: Vec<M::State>,
 }
@@ -163,7 +178,10 @@ impl<M: Successor> Shared<'_, M> {
         let mut pool: Vec<M::State> = Vec::new();
         let mut next: Vec<M::State> = Vec::new();
         let mut next_bytes: Vec<u8> = Vec::new();
+        let mut encoder = delta::Encoder::default();
+        let mut packing: Vec<u8> = Vec::new();
         let mut next_count = 0;
+        let mut out_delta = false;
         let (mut new, mut generated) = (0usize, 0usize);
         // The fingerprints this thread looked up last, direct-mapped: a
         // state reached again from a sibling is found here, in cache.
@@ -173,11 +191,16 @@ impl<M: Successor> Shared<'_, M> {
                 break;
             };
             let mut table = self.table.read().expect("not poisoned");
-            let (mut states, bytes, count) = match block {
-                Block::States(v) => (v.into_iter(), Vec::new(), 0),
-                Block::Packed { bytes, count } => (Vec::new().into_iter(), bytes, count),
+            let (mut states, bytes, count, in_delta) = match block {
+                Block::States(v) => (v.into_iter(), Vec::new(), 0, false),
+                Block::Packed {
+                    bytes,
+                    count,
+                    delta,
+                } => (Vec::new().into_iter(), bytes, count, delta),
             };
-            let (mut at, mut unpacked) = (0, 0);
+            let mut decoder = delta::Decoder::default();
+            let (mut unpacked, mut at) = (0, 0);
             loop {
                 if self.halted() {
                     break 'blocks;
@@ -193,7 +216,11 @@ impl<M: Successor> Shared<'_, M> {
                         else {
                             break;
                         };
-                        at += self.model.unpack(&bytes[at..], &mut state);
+                        if in_delta {
+                            self.model.unpack(decoder.next(&bytes), &mut state);
+                        } else {
+                            at += self.model.unpack(&bytes[at..], &mut state);
+                        }
                         unpacked += 1;
                         state
                     } else {
@@ -236,19 +263,33 @@ impl<M: Successor> Shared<'_, M> {
                         continue;
                     }
                     new += 1;
-                    if self.packed && self.model.pack(&s, &mut next_bytes) {
+                    packing.clear();
+                    if self.packed && self.model.pack(&s, &mut packing) {
+                        if next_count == 0 {
+                            out_delta = self
+                                .delta
+                                .unwrap_or_else(|| self.squeeze.load(Ordering::Relaxed));
+                        }
+                        if out_delta {
+                            encoder.push(&packing, &mut next_bytes);
+                        } else {
+                            next_bytes.extend_from_slice(&packing);
+                        }
                         next_count += 1;
                         if pool.len() < POOL {
                             pool.push(s);
                         }
                         if next_count == BLOCK {
-                            let bytes = std::mem::take(&mut next_bytes);
+                            let mut bytes = std::mem::take(&mut next_bytes);
+                            bytes.shrink_to_fit();
                             let full = Block::Packed {
                                 bytes,
                                 count: next_count,
+                                delta: out_delta,
                             };
                             out.lock().expect("not poisoned").push(full);
                             next_count = 0;
+                            encoder = delta::Encoder::default();
                         }
                     } else {
                         next.push(s);
@@ -283,6 +324,7 @@ impl<M: Successor> Shared<'_, M> {
             out.push(Block::Packed {
                 bytes: next_bytes,
                 count: next_count,
+                delta: out_delta,
             });
         }
     }
@@ -381,6 +423,10 @@ where
         recent_on: std::env::var_os("SYNFIN_NO_RECENT").is_none(),
         packed: std::env::var_os("SYNFIN_NO_PACK").is_none()
             && init.first().is_some_and(|s| model.pack(s, &mut Vec::new())),
+        delta: opts
+            .delta
+            .or_else(|| std::env::var("SYNFIN_DELTA").ok().map(|v| v != "0")),
+        squeeze: AtomicBool::new(false),
         init: init.clone(),
     };
     shared.generated.store(init.len(), Ordering::Relaxed);
@@ -406,6 +452,9 @@ where
             }
             let resident = memory::rss();
             if let (Some(limit), Some(rss)) = (opts.max_memory, resident) {
+                if rss > limit / 2 {
+                    shared.squeeze.store(true, Ordering::Relaxed);
+                }
                 if rss > limit {
                     shared.stop(Some(Stop::MemoryLimit {
                         limit,

@@ -60,11 +60,11 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = positive)]
     threads: Option<usize>,
     /// The exhaustive checker: fast (breadth-first over a lock-free table
-    /// of 64-bit state fingerprints: several times faster, a third of the
-    /// memory) or stateright (stateright's own DFS). Both give the same
-    /// state counts and verdicts; max depth differs (fast: breadth-first
-    /// levels, the same every run; stateright: the longest path its DFS
-    /// took).
+    /// of 64-bit state fingerprints, states queued packed; faster per core
+    /// and smaller: the book's measurements chapter has figures) or
+    /// stateright (stateright's own DFS). Both give the same state counts
+    /// and verdicts; max depth differs (fast: breadth-first levels, the
+    /// same every run; stateright: the longest path its DFS took).
     #[arg(long, default_value = "fast", value_parser = parse::<Engine>)]
     engine: Engine,
     /// Stop cleanly, reporting how far the check got, before the process's
