@@ -35,15 +35,19 @@ for rep in $(seq "$reps"); do
   for world in "${worlds[@]}"; do
     read -r preset rest <<<"$world"
     for t in "${threads[@]}"; do
-      for engine in "${engines[@]}"; do
+      for spec in "${engines[@]}"; do
+        engine=${spec%%:*}
+        settings=()
+        [ "$spec" = "$engine" ] || IFS=, read -r -a settings <<<"${spec#*:}"
         load=$(cut -d' ' -f1 /proc/loadavg)
-        f="$out/$rep.$(echo "$world" | tr ' ' '_').$engine.$t"
+        f="$out/$rep.$(echo "$world" | tr ' ' '_').$(echo "$spec" | tr ':=,' '+__').$t"
         # shellcheck disable=SC2086
-        /usr/bin/time -f '%U %S' -o "$f.time" "$bin" check --preset "$preset" $rest \
+        env "${settings[@]}" /usr/bin/time -f '%U %S' -o "$f.time" "$bin" check --preset "$preset" $rest \
           --engine "$engine" --threads "$t" --json --no-profile >"$f.json" || true
         echo "$load" >"$f.load"
-        printf '%s: %-24s %-10s %s thread(s): %s\n' "rep $rep" "$world" "$engine" "$t" \
-          "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"{r[\"unique_states\"]:,} states, {r[\"seconds\"]:.1f} s")' "$f.json")" >&2
+        echo "$spec" >"$f.spec"
+        printf '%s: %-24s %-24s %s thread(s): %s\n' "rep $rep" "$world" "$spec" "$t" \
+          "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("{:,} states, {:.1f} s".format(r["unique_states"], r["seconds"]))' "$f.json")" >&2
       done
     done
   done
@@ -60,7 +64,8 @@ import glob, json, os, statistics, sys
 rows = {}
 for j in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     base = j[:-5]
-    _, world, engine, t = os.path.basename(base).split(".", 3)
+    _, world, _, t = os.path.basename(base).split(".", 3)
+    engine = open(base + ".spec").read().strip()
     r = json.load(open(j))
     user, sys_ = map(float, open(base + ".time").read().split()[-2:])
     load = float(open(base + ".load").read())

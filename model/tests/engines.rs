@@ -218,7 +218,7 @@ fn a_memory_limit_stops_the_search_instead_of_growing_past_it() {
     assert!(report.verdicts.iter().all(|v| v.path.is_none()));
 }
 
-/// Queued as differences (what the engine does when memory is tight), the
+/// Queued as differences (the default) or packed whole, the
 /// states are the same: same counts and discoveries as unpacked.
 #[test]
 fn states_queued_as_differences_give_the_same_check() {

@@ -79,13 +79,8 @@ struct Shared<'m, M: Successor> {
     recent_on: bool,
     /// The model packs states ([`Successor::pack`]).
     packed: bool,
-    /// Store packed states as differences ([`delta`]): `SYNFIN_DELTA=1`
-    /// always, `SYNFIN_DELTA=0` never, otherwise once resident memory has
-    /// passed half the limit (`squeeze`). Half the queue's memory for a
-    /// fifth more time.
-    delta: Option<bool>,
-    /// Memory is past half the limit: new blocks are written as differences.
-    squeeze: AtomicBool,
+    /// Store packed states as differences ([`delta`]).
+    delta: bool,
     /// The initial states: a template to unpack into.
     init: Vec<M::State>,
 }
@@ -266,9 +261,7 @@ impl<M: Successor> Shared<'_, M> {
                     packing.clear();
                     if self.packed && self.model.pack(&s, &mut packing) {
                         if next_count == 0 {
-                            out_delta = self
-                                .delta
-                                .unwrap_or_else(|| self.squeeze.load(Ordering::Relaxed));
+                            out_delta = self.delta;
                         }
                         if out_delta {
                             encoder.push(&packing, &mut next_bytes);
@@ -425,8 +418,8 @@ where
             && init.first().is_some_and(|s| model.pack(s, &mut Vec::new())),
         delta: opts
             .delta
-            .or_else(|| std::env::var("SYNFIN_DELTA").ok().map(|v| v != "0")),
-        squeeze: AtomicBool::new(false),
+            .or_else(|| std::env::var("SYNFIN_DELTA").ok().map(|v| v != "0"))
+            .unwrap_or(true),
         init: init.clone(),
     };
     shared.generated.store(init.len(), Ordering::Relaxed);
@@ -452,9 +445,6 @@ where
             }
             let resident = memory::rss();
             if let (Some(limit), Some(rss)) = (opts.max_memory, resident) {
-                if rss > limit / 2 {
-                    shared.squeeze.store(true, Ordering::Relaxed);
-                }
                 if rss > limit {
                     shared.stop(Some(Stop::MemoryLimit {
                         limit,
