@@ -218,8 +218,8 @@ fn a_memory_limit_stops_the_search_instead_of_growing_past_it() {
     assert!(report.verdicts.iter().all(|v| v.path.is_none()));
 }
 
-/// Queued as differences (the default) or packed whole, the
-/// states are the same: same counts and discoveries as unpacked.
+/// Queued as differences (the default) or packed whole, a check
+/// finds the same states, levels and discoveries.
 #[test]
 fn states_queued_as_differences_give_the_same_check() {
     let (model, tally) =
