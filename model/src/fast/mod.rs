@@ -27,8 +27,8 @@
 //!
 //! Packed states are queued as differences from the state before them in
 //! their block ([`delta`]): siblings differ in a few bytes, so the queue
-//! takes a fifth of the memory, for about a fifth more time (on `default`,
-//! 0.43 GB at peak instead of 0.76 GB).
+//! takes about a fifth of the memory, for 5 to 30% more time (on
+//! `default`, 0.39 to 0.44 GB at peak instead of 0.64 to 0.92 GB).
 //!
 //! For measuring what each of these buys, `SYNFIN_NO_PACK=1` queues
 //! states unpacked, `SYNFIN_DELTA=0` packed but whole, and
@@ -147,7 +147,7 @@ pub struct Options {
     /// Set to true (from a signal handler, say) to stop cleanly.
     pub stop: Option<Arc<AtomicBool>>,
     /// Whether packed states are queued as differences from the one before
-    /// ([`delta`]): a fifth of the queue's memory for a fifth more time.
+    /// ([`delta`]): about a fifth of the queue's memory, for 5 to 30% more time.
     /// `None`: as the environment's `SYNFIN_DELTA` says (`0` or `1`), else
     /// yes.
     pub delta: Option<bool>,
