@@ -58,6 +58,7 @@ pub fn check(cfg: &Config) -> CheckProgress {
     let bar = bar(expected.map(|n| n as u64));
     if let Some(bar) = &bar {
         bar.set_style(style(WITHOUT_ESTIMATE));
+        bar.set_message("starting");
     }
     CheckProgress {
         bar: Finish(bar),
