@@ -90,7 +90,7 @@ impl CheckProgress {
                     bar.set_length(e.total as u64);
                     msg += match e.source {
                         EstimateSource::Pinned => " (pinned count)",
-                        EstimateSource::Profile => " (estimate from the last run)",
+                        EstimateSource::Profile => " (from the last run)",
                     };
                 }
                 bar.set_position(states as u64);
