@@ -394,10 +394,11 @@ fn ctrl_c_stops_cleanly_with_exit_130() {
         .expect("run synfin");
     // Past start-up and the re-exec with huge pages, into the search.
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's own kill: no procps needed.
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
-        .expect("kill");
+        .expect("sh");
     assert!(kill.success());
     let out = child.wait_with_output().expect("wait");
     let stdout = String::from_utf8(out.stdout).unwrap();
