@@ -385,15 +385,20 @@ fn max_memory_stops_cleanly_with_exit_3() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_cleanly_with_exit_130() {
-    let child = Command::new(env!("CARGO_BIN_EXE_synfin"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synfin"))
         .args(["check", "--preset", "default", "--no-profile"])
         .env("SYNFIN_CACHE_DIR", cache_dir())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run synfin");
-    // Past start-up and the re-exec with huge pages, into the search.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Past start-up and the re-exec with huge pages: the first line on
+    // stderr comes just before the handler is set; then into the search.
+    let mut first = String::new();
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    std::io::BufRead::read_line(&mut err, &mut first).expect("read stderr");
+    assert!(first.starts_with("checking preset default"), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
     // The shell's own kill: no procps needed.
     let kill = Command::new("sh")
         .args(["-c", &format!("kill -INT {}", child.id())])
