@@ -23,7 +23,8 @@
 //!    a textbook figure's shape).
 //! 4. Drawing a path it is given: [`render`] (actions and steps as text),
 //!    then [`diagram`] (sequence diagrams).
-//! 5. The stateright [`model`]: [`TcpModel`].
+//! 5. The stateright [`model`]: [`TcpModel`]; and [`fast`], an exhaustive
+//!    checker for any stateright model (it uses no module of this list).
 //! 6. Using it: [`check`] (exhaustive check and verdicts), [`explore`]
 //!    (the Explorer) and [`trace`] (conformance traces).
 //!
@@ -46,6 +47,7 @@ pub mod textbook;
 pub mod diagram;
 pub mod render;
 // 5. The stateright model.
+pub mod fast;
 pub mod model;
 // 6. Using it.
 pub mod check;

@@ -2,9 +2,16 @@
 
 use std::process::Command;
 
+/// A depth-profile cache of the tests' own, so a test run leaves none in
+/// the user's home.
+fn cache_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("synfin-cli-cache-{}", std::process::id()))
+}
+
 fn synfin(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
         .args(args)
+        .env("SYNFIN_CACHE_DIR", cache_dir())
         .output()
         .expect("run synfin");
     let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8");
@@ -147,6 +154,12 @@ fn bad_input_exits_2_with_a_clear_message() {
         (&["check", "--retries", "8"], "8 is not in 0..=7"),
         (&["check", "--threads", "0"], "at least 1"),
         (&["check", "--dups", "many"], "invalid digit"),
+        (
+            &["check", "--max-memory", "foo"],
+            "expected a size such as 8G, 512M or 1.5G",
+        ),
+        (&["check", "--max-memory", "0"], "between 1 byte"),
+        (&["check", "--engine", "spin"], "valid: fast, stateright"),
         (
             &["show", "half-close", "--format", "png"],
             "valid: text, svg, mermaid, json",
@@ -309,4 +322,136 @@ fn textbook_examples_come_with_their_legend() {
         out.starts_with("sequenceDiagram") && !out.contains("textbook"),
         "{out}"
     );
+}
+
+/// Both engines give the same counts and verdicts, and say which ran.
+#[test]
+fn both_engines_check_quick_alike() {
+    let mut seen = Vec::new();
+    for engine in ["fast", "stateright"] {
+        let (code, out, _) = synfin(&[
+            "check",
+            "--preset",
+            "quick",
+            "--json",
+            "--engine",
+            engine,
+            "--no-profile",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["engine"], engine);
+        assert_eq!(v["complete"], true);
+        seen.push((
+            v["unique_states"].clone(),
+            v["states"].clone(),
+            v["properties"].clone(),
+        ));
+    }
+    assert_eq!(seen[0], seen[1]);
+}
+
+/// A check that outgrows --max-memory stops before it grows, says how far
+/// it got, and exits 3; the JSON says it is not complete.
+#[test]
+fn max_memory_stops_cleanly_with_exit_3() {
+    let args = [
+        "check",
+        "--preset",
+        "old-duplicates",
+        "--max-memory",
+        "10M",
+        "--no-profile",
+    ];
+    let (code, out, _) = synfin(&args);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("stopped at the memory limit of 10.00 MiB"),
+        "{out}"
+    );
+    assert!(out.contains("NOT COMPLETE: "), "{out}");
+    assert!(out.contains("no verdict"), "{out}");
+    let (code, out, _) = synfin(&[&args[..], &["--json"]].concat());
+    assert_eq!(code, 3);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["complete"], false);
+    assert_eq!(v["stopped"], "memory-limit");
+    assert_eq!(v["ok"], false);
+    assert!(v["unique_states"].as_u64().unwrap() < 2_089_849);
+}
+
+/// Ctrl-C (SIGINT) stops a long check cleanly: a report of how far it got
+/// and exit 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_with_exit_130() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(["check", "--preset", "default", "--no-profile"])
+        .env("SYNFIN_CACHE_DIR", cache_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run synfin");
+    // Past start-up and the re-exec with huge pages: the first line on
+    // stderr comes just before the handler is set; then into the search.
+    let mut first = String::new();
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    std::io::BufRead::read_line(&mut err, &mut first).expect("read stderr");
+    assert!(first.starts_with("checking preset default"), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The shell's own kill: no procps needed.
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .expect("sh");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("stopped by Ctrl-C"), "{stdout}");
+    assert!(stdout.contains("NOT COMPLETE: "), "{stdout}");
+}
+
+/// A completed check leaves a depth profile; the next run of the same
+/// world reads it (its estimate is then exact) and leaves it as it was.
+#[test]
+fn a_completed_check_leaves_a_depth_profile() {
+    let dir = cache_dir().join("profile-test");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
+            .args([
+                "check",
+                "--preset",
+                "quick",
+                "--profile",
+                "rfc793",
+                "--json",
+            ])
+            .env("SYNFIN_CACHE_DIR", &dir)
+            .output()
+            .expect("run synfin");
+        assert_eq!(out.status.code(), Some(0));
+    };
+    run();
+    let files: Vec<_> = std::fs::read_dir(dir.join("depth-profiles"))
+        .expect("a profile directory")
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(text.contains("Rfc793"), "{text}");
+    let total: u64 = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("level "))
+        .map(|l| l.split(' ').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 155_643);
+    run();
+    assert_eq!(
+        std::fs::read_dir(dir.join("depth-profiles"))
+            .unwrap()
+            .count(),
+        1
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

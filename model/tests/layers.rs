@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "render",
     "diagram",
     "model",
+    "fast",
     "check",
     "explore",
     "trace",

@@ -2,10 +2,13 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde_json::json;
-use synfin_model::check::{self, Report};
+use synfin_model::check::{self, Engine, Report};
 use synfin_model::diagram::{self, Format};
+use synfin_model::fast::{memory, Stop};
 use synfin_model::properties::{self, Expectation};
 use synfin_model::{render, textbook, Config, Preset, Profile, Variant};
 
@@ -27,8 +30,14 @@ use crate::progress;
 /// step by step with both endpoints and the network after each step.
 ///
 /// On a terminal, progress goes to stderr while the check runs (states,
-/// states/s, depth, elapsed, and the time left when the state count is
-/// known), and the verdict table ends with the command that draws a trace.
+/// states/s, depth, memory, elapsed, and the estimated total and time left
+/// when there is an estimate: the count pinned for a preset, or the depth
+/// profile of a previous run of the same world), and the verdict table
+/// ends with the command that draws a trace.
+///
+/// Ctrl-C, or memory about to pass --max-memory, stops the check cleanly:
+/// it prints how far it got (states, depth, elapsed, memory, and what it
+/// had found so far) and exits 3 (memory) or 130 (Ctrl-C).
 #[derive(clap::Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
@@ -52,6 +61,27 @@ pub struct Args {
     /// Checker threads [default: one per core].
     #[arg(long, value_name = "N", value_parser = positive)]
     threads: Option<usize>,
+    /// The exhaustive checker: fast (breadth-first over a lock-free table
+    /// of 64-bit state fingerprints, states queued packed; faster per core
+    /// and smaller: the book's measurements chapter has figures) or
+    /// stateright (stateright's own DFS). Both give the same state counts
+    /// and verdicts; max depth differs (fast: breadth-first levels, the
+    /// same every run; stateright: the longest path its DFS took).
+    #[arg(long, default_value = "fast", value_parser = parse::<Engine>)]
+    engine: Engine,
+    /// Stop cleanly, reporting how far the check got, before the process's
+    /// memory passes SIZE (e.g. 8G, 512M; units are powers of 1024); exit
+    /// status 3. The fast engine checks before it grows its visited set, so
+    /// it never asks for more; stateright's is polled every 50 ms.
+    /// [default: 90% of the memory available when the check starts]
+    #[arg(long, value_name = "SIZE", value_parser = memory::parse_size)]
+    max_memory: Option<u64>,
+    /// Neither read nor write the depth profile (new states per level) that
+    /// a completed fast check leaves in ~/.cache/synfin/depth-profiles (or
+    /// $SYNFIN_CACHE_DIR, $XDG_CACHE_HOME/synfin) to estimate the next run
+    /// of the same world and size its visited set.
+    #[arg(long)]
+    no_profile: bool,
     /// Print one JSON object (counts, and per property its verdict and
     /// trace as a list of actions) instead of text; no hints.
     #[arg(long)]
@@ -66,12 +96,20 @@ Examples:
   synfin check --preset quick --json     seconds; one JSON object on stdout
   synfin check --variant no-time-wait    a broken design: exit 1 and its counterexample
   synfin check --preset quick --dups 1   the quick world with one duplicate
+  synfin check --preset deep --losses 2 --max-memory 8G
+                                         a big world, stopped cleanly if it outgrows 8 GiB
 
 Exit status: 0 every property is as claimed (every safety property holds, except
 those the profile is known to break, which must fail: under rfc793
 time-wait-lasts-2msl, RFC 1337's TIME-WAIT assassination, and no-blind-injection,
 the in-window reset of RFC 5961; every scenario is reached), 1 a property is not
-as claimed, 2 bad usage.";
+as claimed, 2 bad usage, 3 stopped at --max-memory before every state was
+visited, 130 stopped by Ctrl-C.";
+
+/// Exit status of a check stopped at `--max-memory`.
+const EXIT_MEMORY: u8 = 3;
+/// Exit status of a check stopped by Ctrl-C (128 + SIGINT, as shells do).
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// Run `synfin check`.
 pub fn run(args: Args) -> ExitCode {
@@ -83,27 +121,70 @@ pub fn run(args: Args) -> ExitCode {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let max_memory = args.max_memory.or_else(memory::default_limit);
     if !args.json {
         eprintln!(
-            "checking preset {}, profile {}{} on {threads} thread{}",
+            "checking preset {}, profile {}{} on {threads} thread{}{}",
             cfg.preset,
             cfg.profile,
             cfg.variant
                 .map(|v| format!(", variant {v}"))
                 .unwrap_or_default(),
-            if threads == 1 { "" } else { "s" }
+            if threads == 1 { "" } else { "s" },
+            if cfg.variant.is_some() {
+                String::new()
+            } else {
+                format!(
+                    ", engine {}{}",
+                    args.engine,
+                    max_memory
+                        .map(|m| format!(", memory limit {}", memory::human(m)))
+                        .unwrap_or_default()
+                )
+            }
         );
     }
+    // Ctrl-C asks the check to stop; a second one ends the process at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::Relaxed) {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        });
+    }
+    let opts = check::Options {
+        threads,
+        engine: args.engine,
+        max_memory,
+        stop: Some(stop),
+        profiles: !args.no_profile,
+    };
     let report = if let Some(v) = cfg.variant {
         let _spinner = progress::spinner(&format!(
             "searching breadth-first for the shortest counterexample to {}",
             v.breaks()
         ));
-        check::check(&cfg, threads)
+        check::run(&cfg, &opts, &mut |_| {})
     } else {
         let mut shown = progress::check(&cfg);
-        check::check_with_progress(&cfg, threads, &mut |p| shown.update(p))
+        check::run(&cfg, &opts, &mut |p| shown.update(p))
     };
+    if let Some(stop) = &report.stopped {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report_json(&cfg, &report)).expect("json")
+            );
+        } else {
+            print!("{}", stopped_text(stop, &report));
+        }
+        return ExitCode::from(match stop {
+            Stop::Interrupted => EXIT_INTERRUPTED,
+            Stop::MemoryLimit { .. } => EXIT_MEMORY,
+        });
+    }
     if args.json {
         println!(
             "{}",
@@ -116,6 +197,57 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     ExitCode::from(if report.ok() { 0 } else { 1 })
+}
+
+/// How far a stopped check got, and what it had found.
+fn stopped_text(stop: &Stop, r: &Report) -> String {
+    let why = match stop {
+        Stop::Interrupted => "stopped by Ctrl-C".to_string(),
+        Stop::MemoryLimit {
+            limit,
+            resident,
+            wanted,
+        } => {
+            let mut why = format!(
+                "stopped at the memory limit of {}: {} in use",
+                memory::human(*limit),
+                memory::human(*resident)
+            );
+            if wanted > resident {
+                why += &format!(
+                    ", and a larger visited set would take it to {}",
+                    memory::human(*wanted)
+                );
+            }
+            why + " (raise --max-memory, or shrink the world's budgets)"
+        }
+    };
+    let mut out = format!(
+        "{why}
+NOT COMPLETE: {} unique states visited ({} generated), searching depth {}, after {:.1} s",
+        r.unique_states, r.states, r.max_depth, r.seconds
+    );
+    if let Some(peak) = r.peak_memory {
+        out += &format!(", peak memory {}", memory::human(peak));
+    }
+    out += "
+";
+    let found: Vec<String> = r
+        .verdicts
+        .iter()
+        .filter(|v| v.holds != (v.expectation == Expectation::Always))
+        .map(|v| match v.expectation {
+            Expectation::Always => format!("{} violated", v.name),
+            Expectation::Sometimes => format!("{} reached", v.name),
+        })
+        .collect();
+    out += &if found.is_empty() {
+        "found so far: nothing\n".to_string()
+    } else {
+        format!("found so far: {}\n", found.join(", "))
+    };
+    out += "no verdict: a property not found so far may still fail in the states not visited\n";
+    out
 }
 
 fn report_text(cfg: &Config, r: &Report) -> String {
@@ -250,6 +382,13 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
         "states": r.states,
         "max_depth": r.max_depth,
         "seconds": r.seconds,
+        "engine": r.engine.name(),
+        "complete": r.stopped.is_none(),
+        "stopped": r.stopped.as_ref().map(|s| match s {
+            Stop::Interrupted => "interrupted",
+            Stop::MemoryLimit { .. } => "memory-limit",
+        }),
+        "peak_memory_bytes": r.peak_memory,
         "ok": r.ok(),
         "properties": r.verdicts.iter().map(|v| json!({
             "name": v.name,

@@ -4,7 +4,8 @@
 //! One module per command; each parses its arguments, calls the library
 //! and prints. Exit codes: 0 everything holds (or the command did what it
 //! was asked), 1 a property is violated or a scenario unreachable, 2 bad
-//! usage or input.
+//! usage or input; `check` adds 3 (stopped at `--max-memory`) and 130
+//! (stopped by Ctrl-C).
 
 mod args;
 mod check;
@@ -35,7 +36,8 @@ Start here:
   synfin explain no-time-wait        why TIME-WAIT exists: the counterexample without it
   synfin check --preset quick        a whole world checked in seconds
 
-Exit status: 0 holds, 1 violated (or a scenario unreachable), 2 bad usage or input."
+Exit status: 0 holds, 1 violated (or a scenario unreachable), 2 bad usage or input;
+check: 3 stopped at --max-memory, 130 stopped by Ctrl-C."
 )]
 struct Cli {
     #[command(subcommand)]

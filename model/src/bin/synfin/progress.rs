@@ -1,12 +1,13 @@
 //! Progress on stderr while a check or search runs, drawn with `indicatif`
 //! and only when stderr is a terminal: a pipe or a log file gets nothing.
 //!
-//! An exhaustive check of a preset with its own budgets has a known state
-//! count ([`check::expected_states`]), so it gets a bar and an estimate of
-//! the time left:
+//! An exhaustive check with an estimate of its state count gets a bar and
+//! the time left: a preset with its own budgets has a pinned count
+//! ([`check::expected_states`]), and any world checked before has the depth
+//! profile its last run left, scaled by the levels done so far:
 //!
 //! ```text
-//! ⠤ [#########>----------] 16,016,347/32,163,694 states, 957,465/s, depth 62, 17s, ETA 17s
+//! ⠤ [#########>----------] 16,016,347/~32,163,694 states, 2,457,465/s, depth 31, 412 MiB, 7s, ETA 7s (pinned count)
 //! ```
 //!
 //! Anything else gets a spinner with the same counts and no estimate.
@@ -15,7 +16,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use synfin_model::check::{self, Progress};
+use synfin_model::check::{self, EstimateSource, Progress};
+use synfin_model::fast::memory;
 use synfin_model::Config;
 
 /// States per second, as a whole number with separators.
@@ -41,23 +43,26 @@ fn bar(len: Option<u64>) -> Option<ProgressBar> {
 /// The progress display of an exhaustive check; cleared when dropped.
 pub struct CheckProgress {
     bar: Finish,
-    expected: Option<usize>,
+    /// Whether the bar is drawn as a bar (an estimate is known).
+    with_estimate: bool,
 }
+
+const WITH_ESTIMATE: &str =
+    "{spinner} [{bar:20}] {human_pos}/~{human_len} states, {rate}, {msg}, {elapsed}, ETA {eta}";
+const WITHOUT_ESTIMATE: &str =
+    "{spinner} {human_pos} states, {rate}, {msg}, {elapsed} (no estimate: no pinned count nor previous run)";
 
 /// Start the progress display of an exhaustive check of `cfg`.
 pub fn check(cfg: &Config) -> CheckProgress {
     let expected = check::expected_states(cfg);
     let bar = bar(expected.map(|n| n as u64));
     if let Some(bar) = &bar {
-        bar.set_style(style(if expected.is_some() {
-            "{spinner} [{bar:20}] {human_pos}/{human_len} states, {rate}, depth {msg}, {elapsed}, ETA {eta}"
-        } else {
-            "{spinner} {human_pos} states, {rate}, depth {msg}, {elapsed} (no estimate: not a preset's own budgets)"
-        }));
+        bar.set_style(style(WITHOUT_ESTIMATE));
+        bar.set_message("starting");
     }
     CheckProgress {
         bar: Finish(bar),
-        expected,
+        with_estimate: false,
     }
 }
 
@@ -66,13 +71,30 @@ impl CheckProgress {
     pub fn update(&mut self, p: Progress) {
         let Some(bar) = &self.bar.0 else { return };
         match p {
-            Progress::Exploring { states, depth, .. } => {
-                if self.expected.is_some_and(|n| states > n) {
-                    // More than pinned: the model changed; keep counting.
-                    bar.set_length(states as u64);
+            Progress::Exploring {
+                states,
+                depth,
+                estimate,
+                resident,
+                ..
+            } => {
+                let mut msg = format!("depth {depth}");
+                if let Some(r) = resident {
+                    msg += &format!(", {}", memory::human(r));
+                }
+                if let Some(e) = estimate {
+                    if !self.with_estimate {
+                        bar.set_style(style(WITH_ESTIMATE));
+                        self.with_estimate = true;
+                    }
+                    bar.set_length(e.total as u64);
+                    msg += match e.source {
+                        EstimateSource::Pinned => " (pinned count)",
+                        EstimateSource::Profile => " (from the last run)",
+                    };
                 }
                 bar.set_position(states as u64);
-                bar.set_message(depth.to_string());
+                bar.set_message(msg);
             }
             Progress::Paths(n) => {
                 bar.set_style(style(
