@@ -76,13 +76,13 @@ model_table() {
 section_model() {
   {
     header "\`synfin check\`" model
-    model_table quick default old-duplicates
+    model_table quick default old-duplicates reincarnation off-path
     echo
     echo 'Search seconds are the exhaustive search; wall seconds add start-up and the breadth-first'
     echo 'searches for the paths shown. Peak memory is the maximum resident set size; bytes per'
     echo 'state divides it by the unique states. "Verdicts as expected" counts properties that meet'
     echo "their profile's claim: safety properties that hold (under rfc793, \`time-wait-lasts-2msl\`"
-    echo 'fails, as claimed) and scenarios that are reached.'
+    echo "and \`no-blind-injection\` fail, as claimed) and scenarios that are reached."
     footer
   } >"$out/model.md.tmp"
   mv "$out/model.md.tmp" "$out/model.md"

@@ -42,6 +42,7 @@ MUTANTS = [
         "reincarnation",
         "rfc9293",
         "no-phantom-connection",
+        "it guards Figure 9's recovery, a liveness matter: without it the new connection fails instead of recovering, and stale-syn-rejected is still reached through CLOSED's RST",
     ),
     (
         "syn-received-ack-check",
@@ -52,6 +53,7 @@ MUTANTS = [
         "reincarnation",
         "rfc9293",
         "quiescent-pairing",
+        "its hazard needs an old SYN and an old ACK both to outlive a tick (two delays), a world past CI's budget today",
     ),
     (
         "fin-wait-1-waits-for-ack",
@@ -111,7 +113,7 @@ MUTANTS = [
         "        if true {\n            return true;\n        }",
         "quick",
         "rfc9293",
-        "sequence-accounting",
+        "orderly-close",
     ),
     (
         "ack-above-snd-nxt",
@@ -122,6 +124,7 @@ MUTANTS = [
         "reincarnation",
         "rfc9293",
         "sequence-accounting",
+        'with clock-driven ISNs an old ACK acknowledges less than SND.NXT, never more; only a forged ACK would, and the attacker forges no bare ACK',
     ),
     (
         "listen-resets-ack",
@@ -132,6 +135,7 @@ MUTANTS = [
         "reincarnation",
         "rfc9293",
         "no-stuck-state",
+        'it lets a peer discover a half-open connection after a crash (Figure 11); that needs a crash and an old segment together, which no CI world has',
     ),
     (
         "closed-resets",
@@ -141,7 +145,7 @@ MUTANTS = [
         "            return;\n        }\n    }",
         "reincarnation",
         "rfc9293",
-        "no-stuck-state",
+        "stream-integrity",
     ),
     (
         "syn-backoff",
