@@ -278,11 +278,7 @@ impl Sys {
             self.broken |= monitor::BLIND;
         }
         let synchronized = host.snd_una > host.iss;
-        if host.closed
-            && synchronized
-            && host.state != St::TimeWait
-            && !self.excused(x, false)
-        {
+        if host.closed && synchronized && host.state != St::TimeWait && !self.excused(x, false) {
             self.broken |= monitor::ORDERLY;
         }
     }

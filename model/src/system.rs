@@ -30,7 +30,6 @@ pub mod monitor {
     pub const BLIND: u8 = 32;
 }
 
-
 /// One state of the whole system.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Sys {
@@ -383,10 +382,7 @@ impl Sys {
     /// the peer does not reopen, and there the same connection is judged.
     pub fn excused(&self, x: usize, or_reset: bool) -> bool {
         let (host, peer) = (&self.hosts[x], &self.hosts[1 - x]);
-        host.rude
-            || peer.inc != host.peer_inc
-            || peer.rude
-            || (or_reset && peer.end == End::Reset)
+        host.rude || peer.inc != host.peer_inc || peer.rude || (or_reset && peer.end == End::Reset)
     }
 
     /// The attacker's forgeries (§3.10.7.4 with RFC 5961's threat): it

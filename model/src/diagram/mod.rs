@@ -218,7 +218,11 @@ impl Trace {
                         }
                     }
                     Action::Inject(s) => Event::Deliver {
-                        seg: Tracked { id: 0, sent: 0, seg: s },
+                        seg: Tracked {
+                            id: 0,
+                            sent: 0,
+                            seg: s,
+                        },
                         dup: false,
                         old: false,
                     },
