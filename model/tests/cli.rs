@@ -269,7 +269,7 @@ fn help_has_examples_and_the_presets_values() {
     }
     let (_, out, _) = synfin(&["check", "--help"]);
     assert!(
-        out.contains("[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1]"),
+        out.contains("[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1, reincarnation 2]"),
         "{out}"
     );
     for cmd in ["check", "show", "explain", "export", "explore"] {
@@ -445,7 +445,7 @@ fn a_completed_check_leaves_a_depth_profile() {
         .filter_map(|l| l.strip_prefix("level "))
         .map(|l| l.split(' ').nth(1).unwrap().parse::<u64>().unwrap())
         .sum();
-    assert_eq!(total, 155_643);
+    assert_eq!(total, 159_855);
     run();
     assert_eq!(
         std::fs::read_dir(dir.join("depth-profiles"))

@@ -195,7 +195,7 @@ fn a_stop_ends_the_search_and_reports_how_far_it_got() {
     let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
     assert_eq!(out.stopped, Some(Stop::Interrupted));
     assert!(!out.exhaustive);
-    assert!(out.unique_states >= 1 && out.unique_states < 163_794);
+    assert!(out.unique_states >= 1 && out.unique_states < 164_023);
 }
 
 /// A memory limit the visited set cannot grow within stops the search
@@ -242,7 +242,7 @@ fn states_queued_as_differences_give_the_same_check() {
         })
         .collect();
     assert_eq!(runs[0], runs[1]);
-    assert_eq!(runs[0].0, 1_999_784);
+    assert_eq!(runs[0].0, 2_057_621);
 }
 
 /// The fast engine queues `Sys` packed: unpacking gives back the state
