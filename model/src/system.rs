@@ -376,8 +376,8 @@ impl Sys {
     /// forgery), or, when `or_reset`, that peer incarnation was reset.
     ///
     /// A peer that has since opened again is excused too: how its old
-    /// incarnation ended is forgotten (remembering it made `default` half
-    /// as large again). Nothing is lost by that: reopening is the
+    /// incarnation ended is forgotten (remembering it made `default` twice
+    /// as large). Nothing is lost by that: reopening is the
     /// application's choice, so the check also explores the paths where
     /// the peer does not reopen, and there the same connection is judged.
     pub fn excused(&self, x: usize, or_reset: bool) -> bool {

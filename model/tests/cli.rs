@@ -269,7 +269,9 @@ fn help_has_examples_and_the_presets_values() {
     }
     let (_, out, _) = synfin(&["check", "--help"]);
     assert!(
-        out.contains("[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1, reincarnation 2]"),
+        out.contains(
+            "[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1, reincarnation 2]"
+        ),
         "{out}"
     );
     for cmd in ["check", "show", "explain", "export", "explore"] {
