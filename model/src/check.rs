@@ -338,8 +338,8 @@ impl fast::Successor for TcpModel {
     }
 
     /// The bytes `Hash for Sys` writes: each host's [`Host::PACKED`], the
-    /// budgets, the monitor bits and the network's length, then
-    /// [`SEG_PACKED`] per segment.
+    /// budgets, the monitor bits and the network's length, then the
+    /// bytes of `Seg::pack` per segment.
     fn pack(&self, s: &Sys, out: &mut Vec<u8>) -> bool {
         let Sys {
             hosts,
