@@ -586,7 +586,7 @@ fn diagnose(cfg: &Config, here: &[Node], segs: &[Abstract], k: usize) -> String 
         w,
         "the model's {} is in {}",
         side(x),
-        st_name(n.sys.hosts[x].state)
+        n.sys.hosts[x].state.name()
     );
     // The rule by which the sender took the last captured segment it was
     // sent: its arrival may be one of the unseen steps still to come.
@@ -602,7 +602,7 @@ fn diagnose(cfg: &Config, here: &[Node], segs: &[Abstract], k: usize) -> String 
             side(x),
             side(1 - x),
             abstract_model(&at, &m),
-            st_name(before.state),
+            before.state.name(),
             rule(cfg, &before, &m),
             if em.is_empty() {
                 "nothing".to_string()
@@ -619,7 +619,7 @@ fn diagnose(cfg: &Config, here: &[Node], segs: &[Abstract], k: usize) -> String 
             w,
             "; it took the last segment it received, {}, in {} by RFC 9293 {}, and answered {}",
             abstract_model(&n.sys, m),
-            st_name(before.state),
+            before.state.name(),
             rule(cfg, before, m),
             if em.is_empty() {
                 "nothing".to_string()
@@ -735,22 +735,6 @@ fn arrival(
         layer = next;
     }
     None
-}
-
-fn st_name(s: St) -> &'static str {
-    match s {
-        St::Closed => "CLOSED",
-        St::Listen => "LISTEN",
-        St::SynSent => "SYN-SENT",
-        St::SynReceived => "SYN-RECEIVED",
-        St::Established => "ESTABLISHED",
-        St::FinWait1 => "FIN-WAIT-1",
-        St::FinWait2 => "FIN-WAIT-2",
-        St::CloseWait => "CLOSE-WAIT",
-        St::Closing => "CLOSING",
-        St::LastAck => "LAST-ACK",
-        St::TimeWait => "TIME-WAIT",
-    }
 }
 
 /// `a < b` in sequence space (the model's numbers are a byte).
