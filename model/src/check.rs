@@ -337,34 +337,11 @@ impl fast::Successor for TcpModel {
         true
     }
 
-    /// The bytes `Hash for Sys` writes: each host's [`Host::PACKED`], the
-    /// budgets, the monitor bits and the network's length, then the
-    /// bytes of `Seg::pack` per segment.
+    /// The bytes `Hash for Sys` writes: [`Sys::pack_head`], then each
+    /// segment's `Seg::pack`.
     fn pack(&self, s: &Sys, out: &mut Vec<u8>) -> bool {
-        let Sys {
-            hosts,
-            net,
-            losses,
-            dups,
-            delays,
-            aborts,
-            crashes,
-            injections,
-            broken,
-        } = s;
-        out.extend_from_slice(&hosts[0].pack());
-        out.extend_from_slice(&hosts[1].pack());
-        out.extend_from_slice(&[
-            *losses,
-            *dups,
-            *delays,
-            *aborts,
-            *crashes,
-            *injections,
-            *broken,
-            net.len() as u8,
-        ]);
-        for seg in net {
+        out.extend_from_slice(&s.pack_head());
+        for seg in &s.net {
             out.extend_from_slice(&seg.pack());
         }
         true

@@ -57,10 +57,12 @@ pub struct Sys {
     pub broken: u8,
 }
 
-/// Hashed as packed bytes, a few writes per state instead of one per field
-/// (hashing was a quarter of a check). Equal states pack equally.
-impl std::hash::Hash for Sys {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl Sys {
+    /// Bytes of the state's fixed part: each host's [`Host::pack`], the
+    /// budgets, the monitor bits and the network's length. The segments
+    /// follow as [`Seg::pack`] each; the destructuring makes a new field a
+    /// compile error until it is packed.
+    pub fn pack_head(&self) -> [u8; 2 * Host::PACKED + 8] {
         let Sys {
             hosts,
             net,
@@ -86,8 +88,16 @@ impl std::hash::Hash for Sys {
             *broken,
             net.len() as u8,
         ]);
-        state.write(&head);
-        for seg in net {
+        head
+    }
+}
+
+/// Hashed as packed bytes, a few writes per state instead of one per field
+/// (hashing was a quarter of a check). Equal states pack equally.
+impl std::hash::Hash for Sys {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(&self.pack_head());
+        for seg in &self.net {
             state.write(&seg.pack());
         }
     }
