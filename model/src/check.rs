@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
 
+use crate::cluster;
 use crate::config::{Config, Preset, Profile};
 use crate::fast::{self, memory, profile::DepthProfile, Stop};
 use crate::model::TcpModel;
@@ -79,17 +80,21 @@ pub enum Engine {
     Fast,
     /// stateright 0.31's own DFS checker.
     Stateright,
+    /// [`crate::cluster`]: breadth-first in timely dataflow, over the
+    /// threads of this process or of several ([`run_distributed`]).
+    Timely,
 }
 
 impl Engine {
     /// Both, in the order `--help` lists them.
-    pub const ALL: [Engine; 2] = [Engine::Fast, Engine::Stateright];
+    pub const ALL: [Engine; 3] = [Engine::Fast, Engine::Stateright, Engine::Timely];
 
     /// The name `--engine` takes.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Fast => "fast",
             Engine::Stateright => "stateright",
+            Engine::Timely => "timely",
         }
     }
 }
@@ -106,7 +111,7 @@ impl std::str::FromStr for Engine {
         Engine::ALL
             .into_iter()
             .find(|e| e.name() == s)
-            .ok_or_else(|| format!("unknown engine `{s}` (valid: fast, stateright)"))
+            .ok_or_else(|| format!("unknown engine `{s}` (valid: fast, stateright, timely)"))
     }
 }
 
@@ -241,6 +246,7 @@ struct Explored {
 }
 
 /// Check `cfg` as `opts` says, telling `progress` how far it got.
+/// [`Engine::Timely`] runs on this process's threads alone.
 pub fn run(cfg: &Config, opts: &Options, progress: &mut dyn FnMut(Progress)) -> Report {
     if let Some(variant) = cfg.variant {
         return check_variant(cfg, variant.breaks(), opts.engine);
@@ -253,11 +259,57 @@ pub fn run(cfg: &Config, opts: &Options, progress: &mut dyn FnMut(Progress)) -> 
     let explored = match opts.engine {
         Engine::Fast => explore_fast(cfg, opts, previous.as_ref(), pinned, progress),
         Engine::Stateright => explore_stateright(cfg, opts, previous.as_ref(), pinned, progress),
+        Engine::Timely => explore_timely(cfg, opts, None, previous.as_ref(), pinned, progress)
+            .expect("timely on one process connects to nobody, and its workers do not fail")
+            .expect("a single process is process 0"),
     };
+    finish(cfg, opts, explored, start, progress)
+}
+
+/// Check `cfg` with [`Engine::Timely`] across the processes of `peers`
+/// ([`crate::cluster`]), `opts.threads` workers in this one. Every process
+/// runs this with the same `cfg` and `peers` (but its own
+/// `peers.process`); process 0 gets the report, the others `None` once
+/// their part is done.
+pub fn run_distributed(
+    cfg: &Config,
+    opts: &Options,
+    peers: &cluster::Peers,
+    connect_timeout: Duration,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Option<Report>, cluster::Error> {
+    let start = Instant::now();
+    let key = profile_key(cfg);
+    let dir = fast::profile::dir().filter(|_| opts.profiles && peers.process == 0);
+    let previous = dir.as_deref().and_then(|d| DepthProfile::load(d, &key));
+    let pinned = expected_states(cfg);
+    let link = Link {
+        peers: peers.clone(),
+        connect_timeout,
+    };
+    let Some(explored) =
+        explore_timely(cfg, opts, Some(link), previous.as_ref(), pinned, progress)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(finish(cfg, opts, explored, start, progress)))
+}
+
+/// From what the exhaustive part found to the report: save the depth
+/// profile, find the shortest path to each discovery, give the verdicts.
+fn finish(
+    cfg: &Config,
+    opts: &Options,
+    explored: Explored,
+    start: Instant,
+    progress: &mut dyn FnMut(Progress),
+) -> Report {
     let seconds = start.elapsed().as_secs_f64();
-    if let (Some(dir), Engine::Fast, None) = (&dir, opts.engine, &explored.stopped) {
+    let dir = fast::profile::dir().filter(|_| opts.profiles);
+    if let (Some(dir), Engine::Fast | Engine::Timely, None) = (&dir, opts.engine, &explored.stopped)
+    {
         let profile = DepthProfile {
-            key,
+            key: profile_key(cfg),
             levels: explored.levels.clone(),
             seconds,
         };
@@ -506,6 +558,64 @@ fn explore_fast(
         stopped: out.stopped,
         levels: out.levels,
     }
+}
+
+/// Where the other processes of a distributed check are.
+struct Link {
+    peers: cluster::Peers,
+    connect_timeout: Duration,
+}
+
+/// The exhaustive part by [`crate::cluster`]: `None` on a process other
+/// than 0, whose part is done.
+fn explore_timely(
+    cfg: &Config,
+    opts: &Options,
+    link: Option<Link>,
+    previous: Option<&DepthProfile>,
+    pinned: Option<usize>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Option<Explored>, cluster::Error> {
+    let expected = previous.map(|p| p.total() as usize).or(pinned);
+    let source = if previous.is_some() {
+        EstimateSource::Profile
+    } else {
+        EstimateSource::Pinned
+    };
+    let copts = cluster::Options {
+        threads: opts.threads,
+        expected_states: expected,
+        max_memory: opts.max_memory,
+        stop: opts.stop.clone(),
+        connect_timeout: link
+            .as_ref()
+            .map_or(cluster::CONNECT_TIMEOUT, |l| l.connect_timeout),
+        peers: link.map(|l| l.peers),
+        key: fast::fingerprint::fingerprint(&profile_key(cfg)),
+    };
+    let out = cluster::check(TcpModel::new(cfg.clone()), &copts, &mut |s| {
+        // States are spread evenly by fingerprint: this process's count
+        // times the processes is the whole, give or take a fraction of 1%.
+        let states = s.states * s.processes;
+        progress(Progress::Exploring {
+            states,
+            depth: s.depth,
+            elapsed: s.elapsed,
+            estimate: expected.map(|n| Estimate {
+                total: n.max(states),
+                source,
+            }),
+            resident: s.resident,
+        })
+    })?;
+    Ok(out.map(|out| Explored {
+        unique: out.unique_states,
+        states: out.states,
+        depth: out.max_depth,
+        discovered: out.discovered,
+        stopped: out.stopped,
+        levels: out.levels,
+    }))
 }
 
 fn explore_stateright(

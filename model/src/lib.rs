@@ -47,6 +47,7 @@ pub mod textbook;
 pub mod diagram;
 pub mod render;
 // 5. The stateright model.
+pub mod cluster;
 pub mod fast;
 pub mod model;
 // 6. Using it.

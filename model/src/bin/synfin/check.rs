@@ -4,16 +4,18 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 use synfin_model::check::{self, Engine, Report};
+use synfin_model::cluster::Peers;
 use synfin_model::diagram::{self, Format};
 use synfin_model::fast::{memory, Stop};
 use synfin_model::properties::{self, Expectation};
 use synfin_model::{render, textbook, Config, Preset, Profile, Variant};
 
 use crate::args::{parse, positive, Budgets};
-use crate::progress;
+use crate::{launch, progress};
 
 /// Check every property exhaustively.
 ///
@@ -63,12 +65,33 @@ pub struct Args {
     threads: Option<usize>,
     /// The exhaustive checker: fast (breadth-first over a lock-free table
     /// of 64-bit state fingerprints, states queued packed; faster per core
-    /// and smaller: the book's measurements chapter has figures) or
-    /// stateright (stateright's own DFS). Both give the same state counts
-    /// and verdicts; max depth differs (fast: breadth-first levels, the
-    /// same every run; stateright: the longest path its DFS took).
-    #[arg(long, default_value = "fast", value_parser = parse::<Engine>)]
-    engine: Engine,
+    /// and smaller: the book's measurements chapter has figures),
+    /// stateright (stateright's own DFS) or timely (breadth-first in timely
+    /// dataflow, over processes on one machine or many: --processes,
+    /// --hostfile). All give the same state counts and verdicts; max depth
+    /// differs (fast and timely: breadth-first levels, the same every run;
+    /// stateright: the longest path its DFS took). [default: fast, or
+    /// timely with --processes or --hostfile]
+    #[arg(long, value_parser = parse::<Engine>)]
+    engine: Option<Engine>,
+    /// Run the timely engine as N processes on this machine: this one
+    /// starts the others on loopback ports and reports for all; --threads
+    /// is per process.
+    #[arg(long, value_name = "N", value_parser = positive, conflicts_with = "hostfile")]
+    processes: Option<usize>,
+    /// Take part in a timely run across machines: FILE lists every
+    /// process's host:port, one per line, process 0 first, the same file
+    /// on every machine. Process 0 prints the report; the others print a
+    /// line to stderr when their part is done.
+    #[arg(long, value_name = "FILE", requires = "process")]
+    hostfile: Option<std::path::PathBuf>,
+    /// This process's line in --hostfile, from 0.
+    #[arg(long, value_name = "I", requires = "hostfile")]
+    process: Option<usize>,
+    /// How long a timely process waits for all the others to connect
+    /// before it gives up (exit status 4).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = positive)]
+    connect_timeout: usize,
     /// Stop cleanly, reporting how far the check got, before the process's
     /// memory passes SIZE (e.g. 8G, 512M; units are powers of 1024); exit
     /// status 3. The fast engine checks before it grows its visited set, so
@@ -98,16 +121,23 @@ Examples:
   synfin check --preset quick --dups 1   the quick world with one duplicate
   synfin check --preset deep --losses 2 --max-memory 8G
                                          a big world, stopped cleanly if it outgrows 8 GiB
+  synfin check --processes 4 --threads 1 four processes exchanging states over loopback
+  synfin check --hostfile hosts.txt --process 2
+                                         process 2 of a run across machines
 
 Exit status: 0 every property is as claimed (every safety property holds, except
 those the profile is known to break, which must fail: under rfc793
 time-wait-lasts-2msl, RFC 1337's TIME-WAIT assassination, and no-blind-injection,
 the in-window reset of RFC 5961; every scenario is reached), 1 a property is not
 as claimed, 2 bad usage, 3 stopped at --max-memory before every state was
-visited, 130 stopped by Ctrl-C.";
+visited, 4 a process of a timely run could not connect or failed, 130 stopped by
+Ctrl-C.";
 
 /// Exit status of a check stopped at `--max-memory`.
 const EXIT_MEMORY: u8 = 3;
+/// Exit status of a timely run whose processes did not all connect, or
+/// one of which failed.
+const EXIT_CLUSTER: u8 = 4;
 /// Exit status of a check stopped by Ctrl-C (128 + SIGINT, as shells do).
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -122,7 +152,41 @@ pub fn run(args: Args) -> ExitCode {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let max_memory = args.max_memory.or_else(memory::default_limit);
-    if !args.json {
+    let distributed = args.processes.is_some() || args.hostfile.is_some();
+    let engine = match (args.engine, distributed) {
+        (None, false) => Engine::Fast,
+        (None | Some(Engine::Timely), true) => Engine::Timely,
+        (Some(e), false) => e,
+        (Some(e), true) => {
+            return crate::usage(
+                "check",
+                &format!("--processes and --hostfile run the timely engine, not {e}"),
+            )
+        }
+    };
+    if distributed && cfg.variant.is_some() {
+        return crate::usage(
+            "check",
+            "a variant is checked by a breadth-first search in one process: drop --processes and --hostfile",
+        );
+    }
+    let peers = match (&args.hostfile, args.process) {
+        (Some(file), Some(process)) => {
+            let text = match std::fs::read_to_string(file) {
+                Ok(t) => t,
+                Err(e) => {
+                    return crate::usage("check", &format!("cannot read {}: {e}", file.display()))
+                }
+            };
+            match Peers::from_hostfile(&text, process) {
+                Ok(p) => Some(p),
+                Err(e) => return crate::usage("check", &format!("{}: {e}", file.display())),
+            }
+        }
+        _ => None,
+    };
+    let follower = peers.as_ref().is_some_and(|p| p.process != 0);
+    if !args.json && !follower {
         eprintln!(
             "checking preset {}, profile {}{} on {threads} thread{}{}",
             cfg.preset,
@@ -135,8 +199,11 @@ pub fn run(args: Args) -> ExitCode {
                 String::new()
             } else {
                 format!(
-                    ", engine {}{}",
-                    args.engine,
+                    ", engine {engine}{}{}",
+                    args.processes
+                        .or(peers.as_ref().map(|p| p.addresses.len()))
+                        .map(|n| format!(" on {n} process{}", if n == 1 { "" } else { "es" }))
+                        .unwrap_or_default(),
                     max_memory
                         .map(|m| format!(", memory limit {}", memory::human(m)))
                         .unwrap_or_default()
@@ -156,12 +223,74 @@ pub fn run(args: Args) -> ExitCode {
     }
     let opts = check::Options {
         threads,
-        engine: args.engine,
+        engine,
         max_memory,
         stop: Some(stop),
         profiles: !args.no_profile,
     };
-    let report = if let Some(v) = cfg.variant {
+    let timeout = Duration::from_secs(args.connect_timeout as u64);
+    if distributed {
+        launch::quiet_panics();
+    }
+    let report = if let Some(n) = args.processes {
+        let (peers, mut launched) = match launch::launch(n) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("synfin check: {e}");
+                return ExitCode::from(EXIT_CLUSTER);
+            }
+        };
+        let mut shown = progress::check(&cfg);
+        let result = check::run_distributed(&cfg, &opts, &peers, timeout, &mut |p| {
+            shown.update(p);
+            if let Err(e) = launched.check() {
+                drop(std::mem::replace(&mut shown, progress::none()));
+                eprintln!("synfin check: {e}; the run cannot finish");
+                std::process::exit(i32::from(EXIT_CLUSTER));
+            }
+        });
+        drop(shown);
+        let waited = launched.wait();
+        match (result, waited) {
+            (Ok(Some(report)), Ok(())) => report,
+            (Err(e), _) => {
+                eprintln!("synfin check: {e}{}", launch::first_panic());
+                return ExitCode::from(EXIT_CLUSTER);
+            }
+            (_, Err(e)) => {
+                eprintln!("synfin check: {e}");
+                return ExitCode::from(EXIT_CLUSTER);
+            }
+            (Ok(None), Ok(())) => unreachable!("this process is process 0"),
+        }
+    } else if let Some(peers) = &peers {
+        let mut shown = if follower {
+            progress::none()
+        } else {
+            progress::check(&cfg)
+        };
+        match check::run_distributed(&cfg, &opts, peers, timeout, &mut |p| shown.update(p)) {
+            Ok(Some(report)) => report,
+            Ok(None) => {
+                drop(shown);
+                eprintln!(
+                    "synfin check: process {} of {}: part done",
+                    peers.process,
+                    peers.addresses.len()
+                );
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                drop(shown);
+                eprintln!(
+                    "synfin check: process {}: {e}{}",
+                    peers.process,
+                    launch::first_panic()
+                );
+                return ExitCode::from(EXIT_CLUSTER);
+            }
+        }
+    } else if let Some(v) = cfg.variant {
         let _spinner = progress::spinner(&format!(
             "searching breadth-first for the shortest counterexample to {}",
             v.breaks()

@@ -4,13 +4,15 @@
 //! One module per command; each parses its arguments, calls the library
 //! and prints. Exit codes: 0 everything holds (or the command did what it
 //! was asked), 1 a property is violated or a scenario unreachable, 2 bad
-//! usage or input; `check` adds 3 (stopped at `--max-memory`) and 130
-//! (stopped by Ctrl-C).
+//! usage or input; `check` adds 3 (stopped at `--max-memory`), 4 (a
+//! process of a timely run could not connect or failed) and 130 (stopped
+//! by Ctrl-C).
 
 mod args;
 mod check;
 mod explore;
 mod export;
+mod launch;
 mod list;
 mod progress;
 mod show;
@@ -37,7 +39,8 @@ Start here:
   synfin check --preset quick        a whole world checked in seconds
 
 Exit status: 0 holds, 1 violated (or a scenario unreachable), 2 bad usage or input;
-check: 3 stopped at --max-memory, 130 stopped by Ctrl-C."
+check: 3 stopped at --max-memory, 4 a timely process could not connect or failed,
+130 stopped by Ctrl-C."
 )]
 struct Cli {
     #[command(subcommand)]

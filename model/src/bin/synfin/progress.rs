@@ -52,6 +52,14 @@ const WITH_ESTIMATE: &str =
 const WITHOUT_ESTIMATE: &str =
     "{spinner} {human_pos} states, {rate}, {msg}, {elapsed} (no estimate: no pinned count nor previous run)";
 
+/// No display: for a process whose report another process prints.
+pub fn none() -> CheckProgress {
+    CheckProgress {
+        bar: Finish(None),
+        with_estimate: false,
+    }
+}
+
 /// Start the progress display of an exhaustive check of `cfg`.
 pub fn check(cfg: &Config) -> CheckProgress {
     let expected = check::expected_states(cfg);

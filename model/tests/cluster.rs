@@ -1,0 +1,347 @@
+//! The timely engine ([`synfin_model::cluster`]) gives the fast engine's
+//! result, on the threads of one process and across processes that find
+//! each other from a hostfile, as `synfin check --hostfile` runs them on
+//! the machines of a cluster; and a run that cannot finish (a process
+//! missing, another world, a process killed) says why and exits 4.
+//!
+//! `default` under both profiles is compared across three processes by
+//! `.ci/run`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use synfin_model::{cluster, fast, Config, Preset, Profile, TcpModel};
+
+#[test]
+fn timely_threads_agree_with_the_fast_engine() {
+    for &profile in Profile::ALL {
+        for threads in [1, 3] {
+            let cfg = Config::new(Preset::Quick, profile, None);
+            let model = TcpModel::new(cfg.clone());
+            let fast = fast::check(&model, &fast::Options::threads(2), &mut |_| {}).unwrap();
+            let out = cluster::check(model, &cluster::Options::threads(threads), &mut |_| {})
+                .unwrap()
+                .expect("one process: this is process 0");
+            let name = format!("{profile}, {threads} threads");
+            assert_eq!(out.unique_states, fast.unique_states, "{name}");
+            assert_eq!(out.states, fast.states, "{name}");
+            assert_eq!(out.levels, fast.levels, "{name}");
+            assert_eq!(out.max_depth, fast.max_depth, "{name}");
+            assert_eq!(out.discovered, fast.discovered, "{name}");
+            assert!(out.exhaustive && out.stopped.is_none(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_stop_ends_a_timely_check_and_says_so() {
+    let model = TcpModel::new(Config::new(Preset::Default, Profile::Rfc9293, None));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opts = cluster::Options {
+        stop: Some(stop.clone()),
+        ..cluster::Options::threads(2)
+    };
+    let mut polls = 0;
+    let out = cluster::check(model, &opts, &mut |_| {
+        polls += 1;
+        if polls == 4 {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(out.stopped, Some(fast::Stop::Interrupted));
+    assert!(!out.exhaustive);
+    assert!(out.unique_states > 0 && out.unique_states < 25_037_324);
+}
+
+/// A depth-profile cache of the tests' own.
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("synfin-cluster-cache-{}", std::process::id()))
+}
+
+fn synfin(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_synfin"));
+    c.args(args)
+        .env("SYNFIN_CACHE_DIR", cache_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A hostfile of `n` loopback addresses on free ports.
+fn hostfile(name: &str, n: usize) -> PathBuf {
+    let lines: Vec<String> = (0..n)
+        .map(|_| {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("127.0.0.1:{}", l.local_addr().unwrap().port())
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("synfin-{name}-{}.txt", std::process::id()));
+    std::fs::write(&path, format!("# {name}\n{}\n", lines.join("\n"))).unwrap();
+    path
+}
+
+/// The fields a distributed report must share with a single-process one.
+fn key(v: &Value) -> Value {
+    let props: Vec<Value> = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| serde_json::json!([p["name"], p["holds"], p["trace_length"]]))
+        .collect();
+    serde_json::json!([
+        v["unique_states"],
+        v["states"],
+        v["max_depth"],
+        v["ok"],
+        props
+    ])
+}
+
+fn wait(child: Child) -> Output {
+    child.wait_with_output().unwrap()
+}
+
+/// What a user runs on each machine of a cluster, here as three processes
+/// on loopback: the same command, each with its own --process.
+#[test]
+fn three_processes_from_a_hostfile_report_what_one_process_does() {
+    let hosts = hostfile("three", 3);
+    let h = hosts.to_str().unwrap();
+    let world = [
+        "check",
+        "--preset",
+        "quick",
+        "--profile",
+        "rfc793",
+        "--no-profile",
+    ];
+    let alone = synfin(&[&world[..], &["--json"]].concat())
+        .output()
+        .unwrap();
+    assert_eq!(alone.status.code(), Some(0), "{}", text(&alone.stderr));
+    // Started in reverse: a process waits for those listed before it.
+    let followers: Vec<Child> = [2, 1]
+        .iter()
+        .map(|i| {
+            synfin(
+                &[
+                    &world[..],
+                    &[
+                        "--threads",
+                        "1",
+                        "--hostfile",
+                        h,
+                        "--process",
+                        &i.to_string(),
+                    ],
+                ]
+                .concat(),
+            )
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let first = synfin(
+        &[
+            &world[..],
+            &[
+                "--threads",
+                "1",
+                "--hostfile",
+                h,
+                "--process",
+                "0",
+                "--json",
+            ],
+        ]
+        .concat(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    for f in followers {
+        let out = wait(f);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty(), "a follower prints no report");
+        assert!(
+            text(&out.stderr).contains("part done"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let a: Value = serde_json::from_slice(&alone.stdout).unwrap();
+    let d: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(d["engine"], "timely");
+    assert_eq!(key(&a), key(&d));
+    assert_eq!(a["unique_states"], 159_855);
+    let _ = std::fs::remove_file(hosts);
+}
+
+#[test]
+fn processes_started_by_synfin_report_what_one_process_does() {
+    let world = ["check", "--preset", "quick", "--no-profile", "--json"];
+    let alone = synfin(&world).output().unwrap();
+    let launched = synfin(&[&world[..], &["--processes", "2", "--threads", "1"]].concat())
+        .output()
+        .unwrap();
+    assert_eq!(
+        launched.status.code(),
+        Some(0),
+        "{}",
+        text(&launched.stderr)
+    );
+    let a: Value = serde_json::from_slice(&alone.stdout).unwrap();
+    let d: Value = serde_json::from_slice(&launched.stdout).unwrap();
+    assert_eq!(key(&a), key(&d));
+}
+
+#[test]
+fn a_process_that_never_comes_is_named_after_the_timeout() {
+    let hosts = hostfile("missing", 2);
+    let out = synfin(&[
+        "check",
+        "--preset",
+        "quick",
+        "--hostfile",
+        hosts.to_str().unwrap(),
+        "--process",
+        "0",
+        "--connect-timeout",
+        "1",
+    ])
+    .output()
+    .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("process 1 (127.0.0.1:"), "{err}");
+    assert!(err.contains("did not connect within 1 s"), "{err}");
+    let _ = std::fs::remove_file(hosts);
+}
+
+#[test]
+fn a_process_checking_another_world_is_refused() {
+    let hosts = hostfile("worlds", 2);
+    let h = hosts.to_str().unwrap();
+    let args = |profile, process| {
+        [
+            "check",
+            "--preset",
+            "quick",
+            "--profile",
+            profile,
+            "--hostfile",
+            h,
+            "--process",
+            process,
+            "--connect-timeout",
+            "5",
+        ]
+        .map(str::to_string)
+    };
+    let first = synfin(
+        &args("rfc9293", "0")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+    .spawn()
+    .unwrap();
+    let other = synfin(
+        &args("rfc793", "1")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+    .output()
+    .unwrap();
+    let first = wait(first);
+    let err = text(&first.stderr);
+    assert_eq!(first.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("process 1") && err.contains("checks another world"),
+        "{err}"
+    );
+    assert_eq!(other.status.code(), Some(4), "{}", text(&other.stderr));
+    let _ = std::fs::remove_file(hosts);
+}
+
+#[test]
+fn a_process_killed_mid_run_ends_the_others_with_a_reason() {
+    let hosts = hostfile("killed", 2);
+    let h = hosts.to_str().unwrap();
+    let world = [
+        "check",
+        "--preset",
+        "default",
+        "--no-profile",
+        "--threads",
+        "1",
+        "--hostfile",
+        h,
+    ];
+    let first = synfin(&[&world[..], &["--process", "0"]].concat())
+        .spawn()
+        .unwrap();
+    let mut second = synfin(&[&world[..], &["--process", "1"]].concat())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    second.kill().unwrap();
+    let _ = second.wait();
+    let t = Instant::now();
+    let out = wait(first);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("the run failed"), "{err}");
+    assert!(
+        !err.contains("stack backtrace"),
+        "one line, not timely's panics: {err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "it noticed in {:?}",
+        t.elapsed()
+    );
+    let _ = std::fs::remove_file(hosts);
+}
+
+#[test]
+fn bad_cluster_arguments_are_usage_errors() {
+    let hosts = hostfile("usage", 2);
+    let h = hosts.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["--hostfile", h, "--process", "2"],
+            "process 2 is not in the hostfile",
+        ),
+        (
+            vec!["--hostfile", "/nonexistent/hosts", "--process", "0"],
+            "cannot read /nonexistent/hosts",
+        ),
+        (vec!["--processes", "2", "--engine", "fast"], "not fast"),
+        (
+            vec!["--processes", "2", "--variant", "no-time-wait"],
+            "variant",
+        ),
+        (vec!["--processes", "0"], "at least 1"),
+        (vec!["--hostfile", h], "--process"),
+    ] {
+        let out = synfin(&[&["check", "--preset", "quick"][..], &args[..]].concat())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_file(hosts);
+}
