@@ -345,3 +345,77 @@ fn bad_cluster_arguments_are_usage_errors() {
     }
     let _ = std::fs::remove_file(hosts);
 }
+
+/// The command a recipe in `deploy/` runs on each machine: the folded
+/// block that starts at the line holding `start`, as words, with the
+/// recipe's placeholders replaced by this test's values.
+fn recipe(file: &str, start: &str, hosts: &str, process: usize) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines().skip_while(|l| !l.contains(start)).skip(1);
+    let first = lines.next().expect("the command's first line");
+    let indent = first.len() - first.trim_start().len();
+    let block: Vec<&str> = std::iter::once(first)
+        .chain(
+            lines.take_while(|l| l.len() - l.trim_start().len() >= indent && !l.trim().is_empty()),
+        )
+        .collect();
+    let command = block
+        .join(" ")
+        .replace("\"$JOB_COMPLETION_INDEX\"", &process.to_string())
+        .replace("${{ matrix.process }}", &process.to_string())
+        .replace("\"${{ inputs.preset }}\"", "quick")
+        .replace("/etc/synfin/hosts", hosts)
+        .replace(".github/synfin-hosts.txt", hosts)
+        .replace("--preset deep", "--preset quick");
+    let words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    assert!(
+        words[0].ends_with("synfin") && words[1] == "check",
+        "{file}: {words:?}"
+    );
+    words[1..].to_vec()
+}
+
+/// The Kubernetes manifest and the GitHub workflow in `deploy/` run, on
+/// each machine, commands that give the single-process result: run here as
+/// four processes on loopback (on `quick` instead of their `deep`).
+#[test]
+fn the_recipes_commands_report_what_one_process_does() {
+    let alone = synfin(&["check", "--preset", "quick", "--no-profile", "--json"])
+        .output()
+        .unwrap();
+    let a: Value = serde_json::from_slice(&alone.stdout).unwrap();
+    for (file, start) in [
+        ("deploy/kubernetes/synfin-check.yaml", ">-"),
+        ("deploy/github/synfin-check-shards.yml", ">-"),
+    ] {
+        let hosts = hostfile("recipe", 4);
+        let h = hosts.to_str().unwrap();
+        let run = |i: usize| {
+            let mut words = recipe(file, start, h, i);
+            words.push("--no-profile".into());
+            if i == 0 {
+                words.push("--json".into());
+            }
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            synfin(&words).spawn().unwrap()
+        };
+        let followers: Vec<Child> = (1..4).rev().map(run).collect();
+        let first = wait(run(0));
+        assert_eq!(
+            first.status.code(),
+            Some(0),
+            "{file}: {}",
+            text(&first.stderr)
+        );
+        for f in followers {
+            let out = wait(f);
+            assert_eq!(out.status.code(), Some(0), "{file}: {}", text(&out.stderr));
+        }
+        let d: Value = serde_json::from_slice(&first.stdout).unwrap();
+        assert_eq!(key(&a), key(&d), "{file}");
+        let _ = std::fs::remove_file(hosts);
+    }
+}
