@@ -224,14 +224,14 @@ where
                                             if ex.halted() || !ex.visit(fp, t) {
                                                 continue;
                                             }
-                                            let level = stash.entry(t).or_insert_with(|| Level {
-                                                cap: cap
-                                                    .retain_least(output.output_index())
-                                                    .expect("the input's time has a capability"),
-                                                bytes: Vec::new(),
-                                                at: 0,
+                                            let level = stash.entry(t).or_insert_with(|| {
+                                                Level::new(
+                                                    cap.retain_least(output.output_index()).expect(
+                                                        "the input's time has a capability",
+                                                    ),
+                                                )
                                             });
-                                            level.bytes.extend_from_slice(bytes);
+                                            level.push(bytes);
                                         }
                                     }
                                 }
@@ -250,10 +250,11 @@ where
                             }
                             let level = stash.get_mut(&t).expect("just seen");
                             let mut session = output.session(&level.cap);
-                            level.at += ex
-                                .expand(&level.bytes[level.at..], BATCH, &mut |b| session.give(b));
+                            let chunk = &level.chunks[level.next];
+                            let used =
+                                ex.expand(&chunk[level.at..], BATCH, &mut |b| session.give(b));
                             drop(session);
-                            if level.at == level.bytes.len() {
+                            if level.advance(used) {
                                 stash.remove(&t);
                             }
                             if !stash.is_empty() {
@@ -299,14 +300,55 @@ where
     })
 }
 
-/// A level's new states, waiting to be expanded.
+/// A level's new states, waiting to be expanded: packed one after
+/// another in chunks of about [`CHUNK`] bytes, each freed once expanded,
+/// so a level being expanded gives back its memory as the next one fills.
 struct Level {
     /// To send the successors with.
     cap: Capability<u32>,
-    /// The states, packed one after another.
-    bytes: Vec<u8>,
-    /// The bytes expanded so far.
+    chunks: Vec<Vec<u8>>,
+    /// The chunk being expanded.
+    next: usize,
+    /// The bytes of it expanded so far.
     at: usize,
+}
+
+/// Bytes in a chunk of a [`Level`].
+const CHUNK: usize = 1 << 20;
+
+impl Level {
+    fn new(cap: Capability<u32>) -> Level {
+        Level {
+            cap,
+            chunks: vec![Vec::new()],
+            next: 0,
+            at: 0,
+        }
+    }
+
+    /// Add a packed state; a state never straddles two chunks.
+    fn push(&mut self, packed: &[u8]) {
+        let last = self.chunks.last_mut().expect("a level has a chunk");
+        if !last.is_empty() && last.len() + packed.len() > CHUNK {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks
+            .last_mut()
+            .expect("just pushed")
+            .extend_from_slice(packed);
+    }
+
+    /// `used` more bytes are expanded: free a finished chunk. True once
+    /// the whole level is.
+    fn advance(&mut self, used: usize) -> bool {
+        self.at += used;
+        if self.at == self.chunks[self.next].len() {
+            self.chunks[self.next] = Vec::new();
+            self.next += 1;
+            self.at = 0;
+        }
+        self.next == self.chunks.len()
+    }
 }
 
 /// A worker's visited set and the means to expand its states.
