@@ -23,8 +23,10 @@
 //!    a textbook figure's shape).
 //! 4. Drawing a path it is given: [`render`] (actions and steps as text),
 //!    then [`diagram`] (sequence diagrams).
-//! 5. The stateright [`model`]: [`TcpModel`]; and [`fast`], an exhaustive
-//!    checker for any stateright model (it uses no module of this list).
+//! 5. The stateright [`model`]: [`TcpModel`]; [`fast`], an exhaustive
+//!    checker for any stateright model (it uses no module of this list);
+//!    and [`cluster`], the same search spread over processes in timely
+//!    dataflow (it uses only [`fast`]).
 //! 6. Using it: [`check`] (exhaustive check and verdicts), [`explore`]
 //!    (the Explorer) and [`trace`] (conformance traces).
 //!

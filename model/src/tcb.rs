@@ -324,8 +324,25 @@ impl Host {
 
     /// A host that will never choose another ISS has no use for its ISN
     /// generator; zeroing it merges states that differ only there.
+    ///
+    /// This is an exact reduction: zeroed or not, a state has the same
+    /// futures and the same verdicts. `clock` and `used` are read in two
+    /// places only. [`Host::may_reuse`] is read before an OPEN, which needs
+    /// `opens_left > 0`. `Sys::choose_iss` is read when a new ISS is
+    /// chosen: at an OPEN, or when a SYN reaches LISTEN. With
+    /// `opens_left == 0` no OPEN is left, and the only way back to LISTEN
+    /// is from LISTEN itself or from a passive SYN-RECEIVED
+    /// (§3.10.7.4: an RST, or R2, returns it to LISTEN). So those two
+    /// states keep the clock, and in every other state it is dead.
+    /// No property reads either field, and `Tick` saturates `clock` at
+    /// `cfg.clock_cap` whatever its value. An earlier version forgot the
+    /// clock in passive SYN-RECEIVED too, so the listener it returned to
+    /// chose the same ISS again.
     pub fn forget_unused_clock(&mut self) {
-        if self.opens_left == 0 && self.state != St::Listen {
+        if self.opens_left == 0
+            && self.state != St::Listen
+            && !(self.passive && self.state == St::SynReceived)
+        {
             self.clock = 0;
             self.used = 0;
         }

@@ -201,7 +201,7 @@ fn a_stop_ends_the_search_and_reports_how_far_it_got() {
     let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
     assert_eq!(out.stopped, Some(Stop::Interrupted));
     assert!(!out.exhaustive);
-    assert!(out.unique_states >= 1 && out.unique_states < 164_023);
+    assert!(out.unique_states >= 1 && out.unique_states < 164_005);
 }
 
 /// A memory limit the visited set cannot grow within stops the search
@@ -219,7 +219,7 @@ fn a_memory_limit_stops_the_search_instead_of_growing_past_it() {
         panic!("not stopped at the limit: {:?}", report.stopped);
     };
     assert_eq!(limit, 10 << 20);
-    assert!(report.unique_states < 2_092_127);
+    assert!(report.unique_states < 2_093_132);
     assert!(!report.ok());
     assert!(report.verdicts.iter().all(|v| v.path.is_none()));
 }
@@ -248,7 +248,7 @@ fn states_queued_as_differences_give_the_same_check() {
         })
         .collect();
     assert_eq!(runs[0], runs[1]);
-    assert_eq!(runs[0].0, 2_057_621);
+    assert_eq!(runs[0].0, 2_058_006);
 }
 
 /// The fast engine queues `Sys` packed: unpacking gives back the state

@@ -18,6 +18,7 @@ const LAYERS: &[&str] = &[
     "diagram",
     "model",
     "fast",
+    "cluster",
     "check",
     "explore",
     "trace",

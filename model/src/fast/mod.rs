@@ -67,7 +67,7 @@
 //!
 //! let model = TcpModel::new(Config::new(Preset::Quick, Profile::Rfc9293, None));
 //! let out = fast::check(&model, &fast::Options::threads(2), &mut |_| {}).unwrap();
-//! assert_eq!(out.unique_states, 164_023);
+//! assert_eq!(out.unique_states, 164_005);
 //! assert!(out.stopped.is_none());
 //! assert!(out.discovered.contains(&"three-way-handshake"));
 //! ```
