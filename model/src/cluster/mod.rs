@@ -16,7 +16,7 @@
 //!
 //! Every state travels packed ([`Successor::pack`]) with its 64-bit
 //! fingerprint, and the fingerprint says which worker owns it. Each worker
-//! keeps the visited set of the states it owns ([`visited::Table`]): a
+//! keeps the visited set of the states it owns ([`crate::fast::visited::Table`]): a
 //! state that arrives is looked up at once, and a new one is stashed
 //! under its level. Once timely's frontier says no more states of level
 //! `t` can arrive anywhere, the worker expands its stash of level `t`: it
@@ -62,9 +62,9 @@ use worker::{search, Shared, Summary};
 
 /// States a worker expands before it lets timely move data along: it
 /// keeps the successors in flight to a few batches' worth.
-pub const BATCH: usize = 2048;
-/// How often the caller hears where the check is, and how often an idle
-/// worker looks at the stop flag.
+pub const EXPAND_AT_ONCE: usize = 2048;
+/// How often the caller hears where the check is, and this process's
+/// memory and stop flag are looked at.
 pub const POLL: Duration = Duration::from_millis(50);
 /// How long to wait for every process to connect, by default.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);

@@ -17,14 +17,14 @@ use timely::dataflow::operators::{
     Capability, Concat, ConnectLoop, Exchange as _, Feedback, Inspect, ToStream,
 };
 
-use super::BATCH;
-
-/// The longest an idle worker sleeps before it looks at the stop flag.
-const PARK: std::time::Duration = std::time::Duration::from_millis(1);
+use super::EXPAND_AT_ONCE;
 use crate::fast::fingerprint::fingerprint;
 use crate::fast::search::RECENT_MASK;
 use crate::fast::visited::{self, Table};
 use crate::fast::{memory, Stop, Successor};
+
+/// The longest an idle worker sleeps before it looks at the stop flag.
+const PARK: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// What one worker found: sent to worker 0 when the loop runs dry.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ impl Batch {
 }
 
 /// States in a batch before it is sent.
-const BATCH_STATES: usize = 1024;
+const STATES_PER_BATCH: usize = 1024;
 
 /// The worker that owns fingerprint `fp`: its low bits (the visited set
 /// places a fingerprint by its high bits, so a worker's share still
@@ -251,8 +251,9 @@ where
                             let level = stash.get_mut(&t).expect("just seen");
                             let mut session = output.session(&level.cap);
                             let chunk = &level.chunks[level.next];
-                            let used =
-                                ex.expand(&chunk[level.at..], BATCH, &mut |b| session.give(b));
+                            let used = ex.expand(&chunk[level.at..], EXPAND_AT_ONCE, &mut |b| {
+                                session.give(b)
+                            });
                             drop(session);
                             if level.advance(used) {
                                 stash.remove(&t);
@@ -504,7 +505,7 @@ where
                 let peers = self.out.len();
                 let batch = &mut self.out[owner(fp, peers) as usize];
                 batch.push(fp, &packed);
-                if batch.count as usize == BATCH_STATES {
+                if batch.count as usize == STATES_PER_BATCH {
                     let to = batch.to;
                     send(std::mem::replace(
                         batch,
