@@ -284,3 +284,40 @@ fn packed_states_unpack_to_themselves() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+/// [`Grid`], except that the step from (3, 0) panics: a bug in a model.
+struct Panicking;
+
+impl Model for Panicking {
+    type State = (u16, u16);
+    type Action = u8;
+    fn init_states(&self) -> Vec<(u16, u16)> {
+        Grid.init_states()
+    }
+    fn actions(&self, s: &(u16, u16), actions: &mut Vec<u8>) {
+        Grid.actions(s, actions)
+    }
+    fn next_state(&self, s: &(u16, u16), a: u8) -> Option<(u16, u16)> {
+        assert_ne!(*s, (3, 0), "a bug in the model");
+        Grid.next_state(s, a)
+    }
+}
+
+impl fast::Successor for Panicking {}
+
+/// A panic in a worker ends the check with that panic: it used to leave
+/// the search waiting for ever for a thread that was gone.
+#[test]
+fn a_model_that_panics_makes_the_check_panic_not_hang() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(|| {
+            fast::check(&Panicking, &fast::Options::threads(2), &mut |_| {})
+        });
+        let _ = tx.send(result.is_err());
+    });
+    let panicked = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the check returned or panicked within a minute");
+    assert!(panicked, "the model's panic reached the caller");
+}

@@ -430,14 +430,13 @@ where
             .collect()
     };
     shared.unique.store(init.len(), Ordering::Relaxed);
-    let done = AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(|| {
-            shared.run(init);
-            done.store(true, Ordering::Release);
-        });
+        // Watched by whether it has finished, not by a flag it sets: a
+        // model that panics ends the search thread too, and the scope then
+        // passes the panic on instead of this loop waiting for ever.
+        let search = s.spawn(|| shared.run(init));
         let mut ticks = 0u32;
-        while !done.load(Ordering::Acquire) {
+        while !search.is_finished() {
             std::thread::sleep(POLL / 5);
             ticks += 1;
             if !ticks.is_multiple_of(5) {
