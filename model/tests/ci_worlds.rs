@@ -1,0 +1,105 @@
+//! The CI worlds' verdicts in one quick test: the test command of
+//! `scripts/model-mutants.sh`, which runs cargo-mutants over the model's
+//! segment arrival and system transitions (`arrive.rs`, `system.rs`) to
+//! measure which of their lines some property bears.
+//!
+//! It checks what CI checks, minus `default` (about 20 s a run): the
+//! presets quick, off-path, old-duplicates and reincarnation under rfc9293
+//! and rfc793 are exhaustively as claimed (every safety property holds, but
+//! rfc793's two demonstrations fail, and every scenario is reached), and
+//! each variant still has a counterexample in its own world. The
+//! exhaustive runs only tally, as `synfin check` does, and skip its search
+//! for the shortest paths: the verdicts do not depend on them.
+//!
+//! The pinned state counts are compared too, but last: a mutant that
+//! changes a count and no verdict fails with `killed by count only`, so
+//! the script can tell kills by a property from kills by a pinned number.
+//! A world that grows past four times its pinned count is stopped and
+//! fails with `killed by bound` (a state space the mutant made huge, or
+//! infinite, is no verdict either). A panic anywhere, in a checker thread
+//! too (an overflow, a division by zero, an `unreachable!` the mutant
+//! reached), ends the process at once, printed to stderr past the test
+//! harness's capture: the fast engine's other threads would otherwise wait
+//! for the one that died until cargo-mutants' timeout.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use synfin_model::properties::{self, Expectation};
+use synfin_model::{check, fast, search};
+use synfin_model::{Config, Preset, Profile, TcpModel, Variant};
+
+#[test]
+fn ci_worlds_are_as_claimed_and_every_variant_is_caught() {
+    std::panic::set_hook(Box::new(|info| {
+        let _ = writeln!(std::io::stderr(), "{info}");
+        std::process::exit(101);
+    }));
+    let mut counts = Vec::new();
+    // Cheapest first, so most kills come early.
+    for preset in [
+        Preset::Quick,
+        Preset::OffPath,
+        Preset::OldDuplicates,
+        Preset::Reincarnation,
+    ] {
+        for profile in [Profile::Rfc9293, Profile::Rfc793] {
+            let cfg = Config::new(preset, profile, None);
+            let pinned = check::expected_states(&cfg).expect("a CI world has a pinned count");
+            let (model, tally) = TcpModel::tallying(cfg);
+            let stop = Arc::new(AtomicBool::new(false));
+            let opts = fast::Options {
+                stop: Some(stop.clone()),
+                expected_states: Some(pinned),
+                ..fast::Options::threads(2)
+            };
+            let out = fast::check(&model, &opts, &mut |s| {
+                if s.states > 4 * pinned {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            })
+            .expect("the tallying model has one always property");
+            assert!(
+                out.stopped.is_none(),
+                "killed by bound: {preset}, {profile} passed {} states (pinned {pinned})",
+                4 * pinned
+            );
+            let bits = tally.load(Ordering::Relaxed);
+            for (i, p) in properties::ALL.iter().enumerate() {
+                let discovered = bits & (1 << i) != 0;
+                let claimed =
+                    p.expectation == Expectation::Sometimes || p.expected_to_fail(profile);
+                assert_eq!(
+                    discovered,
+                    claimed,
+                    "killed by verdict: {preset}, {profile}: {} {}",
+                    p.name,
+                    if discovered {
+                        "discovered"
+                    } else {
+                        "not discovered"
+                    }
+                );
+            }
+            if out.unique_states != pinned {
+                counts.push(format!(
+                    "{preset}, {profile}: {} states, pinned {pinned}",
+                    out.unique_states
+                ));
+            }
+        }
+    }
+    for &variant in Variant::ALL {
+        let cfg = Config::new(variant.preset(), Profile::Rfc9293, Some(variant));
+        assert!(
+            search::shortest(&cfg, &[variant.breaks()]).contains_key(variant.breaks()),
+            "killed by verdict: variant {variant} no longer breaks {}",
+            variant.breaks()
+        );
+    }
+    assert!(
+        counts.is_empty(),
+        "killed by count only: {}",
+        counts.join("; ")
+    );
+}
