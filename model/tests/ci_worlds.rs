@@ -19,8 +19,8 @@
 //! infinite, is no verdict either). A panic anywhere, in a checker thread
 //! too (an overflow, a division by zero, an `unreachable!` the mutant
 //! reached), ends the process at once, printed to stderr past the test
-//! harness's capture: the fast engine's other threads would otherwise wait
-//! for the one that died until cargo-mutants' timeout.
+//! harness's capture, rather than after the other checker threads finish
+//! their level.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
