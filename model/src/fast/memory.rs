@@ -99,9 +99,10 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn this_process_has_a_resident_size_and_the_machine_some_memory() {
-        let rss = rss().expect("VmRSS");
-        assert!(rss > 0);
-        assert!(peak_rss().expect("VmHWM") >= rss);
+        assert!(rss().expect("VmRSS") > 0);
+        // Not `peak >= rss`: the kernel updates VmHWM lazily, so right
+        // after other threads allocate it can lag behind VmRSS (seen in CI).
+        assert!(peak_rss().expect("VmHWM") > 0);
         assert!(default_limit().expect("MemAvailable") > 0);
     }
 }
