@@ -4,8 +4,7 @@
 //! the machines of a cluster; and a run that cannot finish (a process
 //! missing, another world, a process killed) says why and exits 4.
 //!
-//! `default` under both profiles is compared across three processes by
-//! `.ci/run`.
+//! `default` (rfc9293) is compared across three processes by `.ci/run`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
