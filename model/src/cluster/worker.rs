@@ -90,6 +90,19 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch for worker `to`.
+    fn for_worker(to: u32) -> Batch {
+        Batch {
+            to,
+            ..Batch::default()
+        }
+    }
+
+    /// This batch's states, leaving it empty for the same worker.
+    fn take(&mut self) -> Batch {
+        std::mem::replace(self, Batch::for_worker(self.to))
+    }
+
     fn push(&mut self, fp: u64, packed: &[u8]) {
         let len = u16::try_from(packed.len()).expect("a packed state is under 64 KiB");
         self.bytes.extend_from_slice(&fp.to_le_bytes());
@@ -187,10 +200,7 @@ where
     let init: Vec<Batch> = init
         .states()
         .map(|(fp, bytes)| {
-            let mut b = Batch {
-                to: owner(fp, peers),
-                ..Batch::default()
-            };
+            let mut b = Batch::for_worker(owner(fp, peers));
             b.push(fp, bytes);
             b
         })
@@ -406,12 +416,7 @@ where
             scratch: None,
             actions: Vec::new(),
             unflushed: 0,
-            out: (0..peers as u32)
-                .map(|to| Batch {
-                    to,
-                    ..Batch::default()
-                })
-                .collect(),
+            out: (0..peers as u32).map(Batch::for_worker).collect(),
         }
     }
 
@@ -506,28 +511,14 @@ where
                 let batch = &mut self.out[owner(fp, peers) as usize];
                 batch.push(fp, &packed);
                 if batch.count as usize == STATES_PER_BATCH {
-                    let to = batch.to;
-                    send(std::mem::replace(
-                        batch,
-                        Batch {
-                            to,
-                            ..Batch::default()
-                        },
-                    ));
+                    send(batch.take());
                 }
             }
         }
         // Nothing waits past this call: the level's capability may go.
         for batch in &mut self.out {
             if batch.count > 0 {
-                let to = batch.to;
-                send(std::mem::replace(
-                    batch,
-                    Batch {
-                        to,
-                        ..Batch::default()
-                    },
-                ));
+                send(batch.take());
             }
         }
         self.state = Some(state);
