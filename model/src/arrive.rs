@@ -4,7 +4,7 @@
 use crate::config::{Config, Variant};
 use crate::segment::{Ctl, Seg};
 use crate::system::{monitor, Sys};
-use crate::tcb::{End, St};
+use crate::tcb::{End, Parked, St};
 
 impl Sys {
     /// Deliver `seg` to host `x`.
@@ -14,12 +14,56 @@ impl Sys {
             // RFC 9293 §3.4.3 quiet time: a rebooted host emits nothing.
             return;
         }
+        if self.may_reopen(cfg, x, seg) {
+            return self.reopen(cfg, x, seg);
+        }
         match host.state {
             St::Closed => self.arrive_closed(x, seg),
             St::Listen => self.arrive_listen(cfg, x, seg),
             St::SynSent => self.arrive_syn_sent(cfg, x, seg),
             _ => self.arrive_other(cfg, x, seg),
         }
+    }
+
+    /// RFC 9293 §3.6.1 MAY-2: "it MAY accept a new SYN from the remote TCP
+    /// endpoint to reopen the connection directly from TIME-WAIT state",
+    /// here a SYN (without ACK or RST) above everything of the old
+    /// incarnation, `SEG.SEQ > RCV.NXT`, if the application would accept a
+    /// new connection (an OPEN is left). Before §3.10.7.4's sequence check:
+    /// such a SYN is outside the old window.
+    fn may_reopen(&self, cfg: &Config, x: usize, seg: Seg) -> bool {
+        let host = &self.hosts[x];
+        cfg.time_wait_reopen
+            && host.state == St::TimeWait
+            && host.opens_left > 0
+            && seg.ctl == Ctl::SYN
+            && seg.seq > host.rcv_nxt
+    }
+
+    /// MAY-2: a new incarnation takes the SYN as LISTEN would, choosing
+    /// its ISS above the old numbers (`Sys::choose_iss`) and keeping the
+    /// TIME-WAIT to return to (`Sys::back_to_listen`).
+    fn reopen(&mut self, cfg: &Config, x: usize, seg: Seg) {
+        let host = &mut self.hosts[x];
+        let parked = Parked {
+            iss: host.iss,
+            irs: host.irs,
+            snd_nxt: host.snd_nxt,
+            rcv_nxt: host.rcv_nxt,
+            sent: host.sent,
+            retries: host.retries,
+            timer: host.timer.unwrap_or(0),
+            peer_inc: host.peer_inc,
+            delivered: host.delivered,
+            read_after_close: host.read_after_close,
+            reacked: host.reacked,
+        };
+        *host = host.fresh(St::Listen);
+        host.opens_left -= 1;
+        host.inc += 1;
+        host.passive = true;
+        host.parked = Some(parked);
+        self.arrive_listen(cfg, x, seg);
     }
 
     /// §3.10.7.1 CLOSED: drop a RST, answer anything else with a RST.
@@ -90,7 +134,7 @@ impl Sys {
         // Second: a RST counts only with an acceptable ACK.
         if seg.ctl.has(Ctl::RST) {
             if has_ack {
-                self.reset(x, seg);
+                self.reset(cfg, x, seg);
             }
             return;
         }
@@ -224,19 +268,19 @@ impl Sys {
                 return;
             }
         }
-        self.reset(x, seg);
+        self.reset(cfg, x, seg);
     }
 
     /// An accepted RST: SYN-RECEIVED from a passive OPEN returns to LISTEN,
     /// everything else to CLOSED.
-    fn reset(&mut self, x: usize, seg: Seg) {
+    fn reset(&mut self, cfg: &Config, x: usize, seg: Seg) {
         let host = &self.hosts[x];
         if host.state == St::SynReceived && host.passive {
             // ghost: was the SYN we answered one the peer no longer wants?
             let y = &self.hosts[1 - x];
             let live = y.inc == host.peer_inc && y.state == St::SynSent;
             let end = if live { End::Reset } else { End::StaleRejected };
-            return self.back_to_listen(x, end);
+            return self.back_to_listen(cfg, x, end);
         }
         self.reset_ghosts(x, seg);
         self.hosts[x].delete_tcb(End::Reset);
@@ -246,7 +290,7 @@ impl Sys {
     fn check_syn(&mut self, cfg: &Config, x: usize, seg: Seg) {
         let host = &self.hosts[x];
         if host.state == St::SynReceived && host.passive {
-            return self.back_to_listen(x, End::None);
+            return self.back_to_listen(cfg, x, End::None);
         }
         if cfg.rfc9293() {
             // RFC 5961 §4: challenge ACK, whatever the sequence number.
@@ -406,7 +450,9 @@ impl Sys {
         let (me, k) = (self.hosts[x].inc, self.hosts[x].peer_inc);
         let y = &self.hosts[1 - x];
         let asking = y.inc == k && y.state == St::SynSent;
-        if !asking && y.met[k as usize] != me {
+        // A forged SYN (MAY-2 takes one in TIME-WAIT) has no incarnation
+        // that could have met us.
+        if !asking && y.met.get(usize::from(k)) != Some(&me) {
             self.broken |= monitor::PHANTOM;
         }
     }

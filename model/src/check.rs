@@ -27,7 +27,7 @@ use crate::properties::{self, Expectation};
 use crate::search::{self, Path};
 use crate::segment::{Ctl, Seg};
 use crate::system::{Action, Sys};
-use crate::tcb::{End, Host, St};
+use crate::tcb::{End, Host, Parked, St};
 
 /// The verdict on one property.
 #[derive(Debug)]
@@ -501,6 +501,7 @@ fn unpack_host(p: &[u8], into: &mut Host) {
         syn_first: p[30],
         backed_off: p[31] != 0,
         rude: p[32] != 0,
+        parked: Parked::unpack(&p[33..]),
     };
 }
 

@@ -180,6 +180,11 @@ pub struct Config {
     /// Ticks after which the ISN clock is certainly past every old number;
     /// the model's clock saturates there.
     pub clock_cap: u8,
+    /// RFC 9293 §3.6.1 MAY-2, an option of either profile: TIME-WAIT may
+    /// accept a SYN above the old incarnation's numbers as a new
+    /// connection (see `Sys::may_reopen`). Off by default, as in Linux
+    /// without timestamps and in synfin-tcp.
+    pub time_wait_reopen: bool,
 }
 
 impl Config {
@@ -204,6 +209,7 @@ impl Config {
             window: 3,
             isn_rate: 1,
             clock_cap: 6,
+            time_wait_reopen: false,
         };
         match preset {
             Preset::Quick => {}

@@ -7,7 +7,7 @@
 
 use crate::config::{Config, Variant};
 use crate::segment::{Ctl, Seg};
-use crate::tcb::{End, Host, St};
+use crate::tcb::{End, Host, Parked, St};
 
 /// Host A: its application only connects.
 pub const A: usize = 0;
@@ -312,6 +312,15 @@ impl Sys {
                     if host.state == St::TimeWait {
                         host.tw_age += 1;
                     }
+                    // A parked TIME-WAIT's 2·MSL keeps running; once it is
+                    // over there is nothing to return to.
+                    if let Some(p) = &mut host.parked {
+                        if p.timer <= 1 {
+                            host.parked = None;
+                        } else {
+                            p.timer -= 1;
+                        }
+                    }
                 }
                 for seg in &mut self.net {
                     seg.age += 1;
@@ -328,6 +337,11 @@ impl Sys {
         }
         self.forget_crossing(before);
         for host in &mut self.hosts {
+            if host.state != St::SynReceived {
+                // MAY-2: the handshake is over (or the TCB is gone): the
+                // SYN was no old duplicate, or can no longer prove one.
+                host.parked = None;
+            }
             host.forget_unused_clock();
             if host.state != St::SynSent {
                 // ghost: the SYN timings matter only in SYN-SENT.
@@ -336,15 +350,18 @@ impl Sys {
         }
         for h in [A, B] {
             let after = self.hosts[h].state;
-            if !rfc_edge(before[h], after) && !matches!(action, Action::Crash(_)) {
+            let reopen = cfg.time_wait_reopen && may2_edge(before[h], after);
+            if !rfc_edge(before[h], after) && !reopen && !matches!(action, Action::Crash(_)) {
                 self.broken |= monitor::TRANSITION;
             }
             // ghost: TIME-WAIT ends only by its own timer (checked for 2·MSL in
-            // `timeout`). A crash loses it with the TCB, which quiet time answers.
+            // `timeout`), or by a MAY-2 reopen where the profile allows it. A
+            // crash loses it with the TCB, which quiet time answers.
             if before[h] == St::TimeWait
                 && after != St::TimeWait
                 && action != Action::Timeout(h)
                 && action != Action::Crash(h)
+                && !reopen
             {
                 self.broken |= monitor::TIME_WAIT;
             }
@@ -479,6 +496,11 @@ impl Sys {
         }
         host.isn_last += cfg.isn_rate * host.clock;
         host.clock = 0;
+        // MAY-2's first condition: above every number the TIME-WAIT's
+        // incarnation used, whatever the clock says.
+        if let Some(p) = host.parked {
+            host.isn_last = host.isn_last.max(p.snd_nxt);
+        }
         host.isn_last
     }
 
@@ -579,7 +601,7 @@ impl Sys {
             }
             _ if host.retries == cfg.retries => {
                 host.note_syn_timeout();
-                self.give_up(h)
+                self.give_up(cfg, h)
             }
             St::SynSent if cfg.is(Variant::NoSynRetransmit) => {}
             _ => {
@@ -592,11 +614,11 @@ impl Sys {
     }
 
     /// R2 reached (§3.8.3): give up on the connection.
-    fn give_up(&mut self, h: usize) {
+    fn give_up(&mut self, cfg: &Config, h: usize) {
         self.mark_rude(h);
         let host = &mut self.hosts[h];
         match host.state {
-            St::SynReceived if host.passive => self.back_to_listen(h, End::TimedOut),
+            St::SynReceived if host.passive => self.back_to_listen(cfg, h, End::TimedOut),
             St::SynSent => host.delete_tcb(End::ConnectTimeout),
             _ => host.delete_tcb(End::TimedOut),
         }
@@ -624,9 +646,13 @@ impl Sys {
         }
     }
 
-    /// A passive SYN-RECEIVED returns to LISTEN (§3.10.7.4), keeping its incarnation.
-    pub(crate) fn back_to_listen(&mut self, h: usize, end: End) {
+    /// A passive SYN-RECEIVED returns to LISTEN (§3.10.7.4), keeping its
+    /// incarnation; or, reopened from TIME-WAIT by MAY-2, to that TIME-WAIT.
+    pub(crate) fn back_to_listen(&mut self, cfg: &Config, h: usize, end: End) {
         let host = &mut self.hosts[h];
+        if let Some(p) = host.parked {
+            return self.return_to_time_wait(cfg, h, p);
+        }
         // The SYN,ACK consumed its ISS: a reopen must wait for the ISN clock
         // to move past it, as after any incarnation (`Host::may_reuse`).
         let used = host.snd_nxt - host.iss;
@@ -637,6 +663,44 @@ impl Sys {
         host.passive = true;
         host.end = end;
     }
+
+    /// MAY-2's second condition: "returns to TIME-WAIT state if the SYN
+    /// turns out to be an old duplicate" (RFC 9293 §3.6.1). The failed
+    /// incarnation is undone: its OPEN is given back and its number
+    /// reused, as if the SYN had never reopened anything.
+    fn return_to_time_wait(&mut self, cfg: &Config, h: usize, p: Parked) {
+        let host = &mut self.hosts[h];
+        let failed = host.inc;
+        let mut back = host.fresh(St::TimeWait);
+        back.met[usize::from(failed)] = 0; // ghost
+        back.inc = failed - 1;
+        back.opens_left += 1;
+        back.iss = p.iss;
+        back.irs = p.irs;
+        back.snd_una = p.snd_nxt;
+        back.snd_nxt = p.snd_nxt;
+        back.rcv_nxt = p.rcv_nxt;
+        back.sent = p.sent;
+        back.retries = p.retries;
+        back.timer = Some(p.timer);
+        back.peer_inc = p.peer_inc; // ghost
+        back.delivered = p.delivered; // ghost
+        back.eof = true; // ghost
+        back.closed = true; // ghost
+        back.read_after_close = p.read_after_close; // ghost
+        back.reacked = p.reacked; // ghost
+        back.tw_age = cfg.time_wait() - p.timer; // ghost
+        *host = back;
+    }
+}
+
+/// The two edges RFC 9293 §3.6.1 MAY-2 adds to Figure 5: a SYN reopens
+/// TIME-WAIT into SYN-RECEIVED, and a reopen that fails returns.
+pub fn may2_edge(from: St, to: St) -> bool {
+    matches!(
+        (from, to),
+        (St::TimeWait, St::SynReceived) | (St::SynReceived, St::TimeWait)
+    )
 }
 
 /// Is `from → to` an edge of RFC 9293 Figure 5 or its notes? Some edges are

@@ -176,12 +176,104 @@ pub struct Host {
     /// cancelled, crashed, timed out, or reset by a forged segment. Kept
     /// until the next OPEN, like `end`.
     pub rude: bool,
+    /// MAY-2: the TIME-WAIT a SYN reopened, kept while the new connection
+    /// is in SYN-RECEIVED (see [`Parked`]).
+    pub parked: Option<Parked>,
+}
+
+/// RFC 9293 §3.6.1 MAY-2 lets TIME-WAIT accept a new SYN only if the host
+/// "returns to TIME-WAIT state if the SYN turns out to be an old
+/// duplicate". What it returns to: the TIME-WAIT's own numbers, and the
+/// ticks left of its 2·MSL, which keep running meanwhile. The rest of a
+/// TIME-WAIT is the same in every one (FIN sent and acknowledged, FIN
+/// received, the application closed) and is rebuilt on return.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Parked {
+    /// ISS of the old incarnation.
+    pub iss: u8,
+    /// IRS of the old incarnation.
+    pub irs: u8,
+    /// SND.NXT (= SND.UNA) of the old incarnation.
+    pub snd_nxt: u8,
+    /// RCV.NXT of the old incarnation.
+    pub rcv_nxt: u8,
+    /// Bytes the old incarnation sent.
+    pub sent: u8,
+    /// Retransmissions counted when TIME-WAIT was entered.
+    pub retries: u8,
+    /// Ticks left of the TIME-WAIT timer.
+    pub timer: u8,
+    /// Ghost: the peer incarnation the old one was synchronized with.
+    pub peer_inc: u8,
+    /// Ghost: bytes the old incarnation delivered.
+    pub delivered: u8,
+    /// Ghost: the old incarnation read a byte after its CLOSE.
+    pub read_after_close: bool,
+    /// Ghost: the old TIME-WAIT acknowledged a retransmitted FIN.
+    pub reacked: bool,
+}
+
+impl Parked {
+    /// Bytes in [`Parked::pack`].
+    pub const PACKED: usize = 12;
+
+    /// Its bytes in [`Host::pack`]: a presence byte, then each field (all
+    /// zero when nothing is parked).
+    pub fn pack(parked: &Option<Parked>) -> [u8; Parked::PACKED] {
+        let Some(p) = parked else {
+            return [0; Parked::PACKED];
+        };
+        let Parked {
+            iss,
+            irs,
+            snd_nxt,
+            rcv_nxt,
+            sent,
+            retries,
+            timer,
+            peer_inc,
+            delivered,
+            read_after_close,
+            reacked,
+        } = *p;
+        [
+            1,
+            iss,
+            irs,
+            snd_nxt,
+            rcv_nxt,
+            sent,
+            retries,
+            timer,
+            peer_inc,
+            delivered,
+            u8::from(read_after_close),
+            u8::from(reacked),
+        ]
+    }
+
+    /// The inverse of [`Parked::pack`].
+    pub fn unpack(p: &[u8]) -> Option<Parked> {
+        (p[0] != 0).then(|| Parked {
+            iss: p[1],
+            irs: p[2],
+            snd_nxt: p[3],
+            rcv_nxt: p[4],
+            sent: p[5],
+            retries: p[6],
+            timer: p[7],
+            peer_inc: p[8],
+            delivered: p[9],
+            read_after_close: p[10] != 0,
+            reacked: p[11] != 0,
+        })
+    }
 }
 
 impl Host {
     /// Every field as one byte string, for hashing: the checker hashes
-    /// each of tens of millions of states, and one write of 28 bytes costs
-    /// far less than 28 writes of one. The destructuring makes a new field
+    /// each of tens of millions of states, and one write of 45 bytes costs
+    /// far less than 45 writes of one. The destructuring makes a new field
     /// a compile error until it is packed.
     pub fn pack(&self) -> [u8; Host::PACKED] {
         let Host {
@@ -214,8 +306,10 @@ impl Host {
             syn_first,
             backed_off,
             rude,
+            parked,
         } = self;
-        [
+        let mut out = [0; Host::PACKED];
+        out[..33].copy_from_slice(&[
             *state as u8,
             u8::from(*passive),
             *iss,
@@ -249,11 +343,13 @@ impl Host {
             *syn_first,
             u8::from(*backed_off),
             u8::from(*rude),
-        ]
+        ]);
+        out[33..].copy_from_slice(&Parked::pack(parked));
+        out
     }
 
     /// Bytes in [`Host::pack`].
-    pub const PACKED: usize = 33;
+    pub const PACKED: usize = 33 + Parked::PACKED;
 
     /// A host with no TCB, `opens` OPEN calls to make, and an ISN generator at `isn`.
     pub fn new(opens: u8, isn: u8) -> Host {
@@ -287,6 +383,7 @@ impl Host {
             syn_first: 0,
             backed_off: false,
             rude: false,
+            parked: None,
         }
     }
 
@@ -329,7 +426,8 @@ impl Host {
     /// futures and the same verdicts. `clock` and `used` are read in two
     /// places only. [`Host::may_reuse`] is read before an OPEN, which needs
     /// `opens_left > 0`. `Sys::choose_iss` is read when a new ISS is
-    /// chosen: at an OPEN, or when a SYN reaches LISTEN. With
+    /// chosen: at an OPEN, when a SYN reaches LISTEN, or under MAY-2 when
+    /// one reopens TIME-WAIT, which needs an OPEN left as well. With
     /// `opens_left == 0` no OPEN is left, and the only way back to LISTEN
     /// is from LISTEN itself or from a passive SYN-RECEIVED
     /// (§3.10.7.4: an RST, or R2, returns it to LISTEN). So those two

@@ -57,6 +57,7 @@ fn quick_check_passes_with_json_report() {
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["unique_states"], 164_005);
+    assert_eq!(v["time_wait_reopen"], false);
     for key in ["states", "max_depth", "seconds"] {
         assert!(v[key].is_number(), "{key}");
     }
@@ -202,6 +203,19 @@ fn bad_input_exits_2_with_a_clear_message() {
                 unwritable,
             ],
             "cannot write",
+        ),
+        (
+            &[
+                "export",
+                "--preset",
+                "quick",
+                "--depth",
+                "1",
+                "--time-wait-reopen",
+                "--out",
+                "x",
+            ],
+            "MAY-2 needs a listener that outlives TIME-WAIT",
         ),
         (&["explore", "--addr", "nowhere"], "invalid socket address"),
         (

@@ -51,6 +51,12 @@ pub struct Budgets {
         |c| c.retries,
     ))]
     retries: Option<u8>,
+    #[arg(
+        long,
+        help_heading = "Profile options",
+        help = "RFC 9293 §3.6.1 MAY-2: TIME-WAIT accepts a SYN above the old incarnation's numbers as a new connection, with an ISS above the old ones, and returns to TIME-WAIT if that handshake fails [off in every preset]"
+    )]
+    time_wait_reopen: bool,
 }
 
 impl Budgets {
@@ -69,6 +75,7 @@ impl Budgets {
         set(&mut cfg.crashes, self.crashes);
         set(&mut cfg.injections, self.injections);
         set(&mut cfg.retries, self.retries);
+        cfg.time_wait_reopen |= self.time_wait_reopen;
     }
 
     /// Some budget was given.
@@ -85,6 +92,7 @@ impl Budgets {
         ]
         .iter()
         .any(Option::is_some)
+            || self.time_wait_reopen
     }
 }
 

@@ -188,9 +188,14 @@ pub fn run(args: Args) -> ExitCode {
     let follower = peers.as_ref().is_some_and(|p| p.process != 0);
     if !args.json && !follower {
         eprintln!(
-            "checking preset {}, profile {}{} on {threads} thread{}{}",
+            "checking preset {}, profile {}{}{} on {threads} thread{}{}",
             cfg.preset,
             cfg.profile,
+            if cfg.time_wait_reopen {
+                " with MAY-2"
+            } else {
+                ""
+            },
             cfg.variant
                 .map(|v| format!(", variant {v}"))
                 .unwrap_or_default(),
@@ -499,6 +504,9 @@ fn world_args(cfg: &Config) -> String {
     if cfg.profile != Profile::Rfc9293 {
         out += &format!(" --profile {}", cfg.profile);
     }
+    if cfg.time_wait_reopen {
+        out += " --time-wait-reopen";
+    }
     out
 }
 
@@ -507,6 +515,7 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
         "preset": cfg.preset.name(),
         "profile": cfg.profile.name(),
         "variant": cfg.variant.map(|v| v.name()),
+        "time_wait_reopen": cfg.time_wait_reopen,
         "unique_states": r.unique_states,
         "states": r.states,
         "max_depth": r.max_depth,

@@ -102,6 +102,12 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let mut cfg = Config::new(args.preset, args.profile, None);
     args.budgets.apply(&mut cfg);
+    if cfg.time_wait_reopen {
+        return crate::usage(
+            "export",
+            "traces of a world with --time-wait-reopen are not exported: a trace's replayer drives one TCB, and MAY-2 needs a listener that outlives TIME-WAIT",
+        );
+    }
     let start = Instant::now();
     if args.scenarios {
         return scenarios(&cfg, &args, start);
