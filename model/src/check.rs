@@ -635,27 +635,11 @@ fn explore_stateright(
     } else {
         EstimateSource::Pinned
     };
-    let mut stopped = None;
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(50));
         let states = checker.unique_state_count();
         let resident = memory::rss();
-        if let (Some(limit), Some(rss)) = (opts.max_memory, resident) {
-            if rss > limit {
-                stopped = Some(Stop::MemoryLimit {
-                    limit,
-                    resident: rss,
-                    wanted: rss,
-                });
-            }
-        }
-        if opts
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::Relaxed))
-        {
-            stopped = Some(Stop::Interrupted);
-        }
+        let stopped = Stop::poll(opts.max_memory, resident, opts.stop.as_deref());
         if stopped.is_some() {
             // Stateright's checker cannot be stopped: its threads run on
             // until the process exits, which `synfin check` does next.

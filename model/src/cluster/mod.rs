@@ -276,21 +276,8 @@ where
     while !run.is_finished() {
         std::thread::sleep(POLL);
         let resident = memory::rss();
-        if let (Some(limit), Some(rss)) = (opts.max_memory, resident) {
-            if rss > limit {
-                shared.halt.set(Stop::MemoryLimit {
-                    limit,
-                    resident: rss,
-                    wanted: rss,
-                });
-            }
-        }
-        if opts
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::Relaxed))
-        {
-            shared.halt.set(Stop::Interrupted);
+        if let Some(why) = Stop::poll(opts.max_memory, resident, opts.stop.as_deref()) {
+            shared.halt.set(why);
         }
         progress(&Status {
             states: shared.unique.load(Ordering::Relaxed),

@@ -81,7 +81,7 @@ pub mod profile;
 pub mod search;
 pub mod visited;
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,6 +179,26 @@ pub enum Stop {
     },
 }
 
+impl Stop {
+    /// What a poll of a running check finds, in every engine: resident
+    /// memory past `max_memory`, or else the caller's stop flag (Ctrl-C).
+    pub fn poll(
+        max_memory: Option<u64>,
+        resident: Option<u64>,
+        flag: Option<&AtomicBool>,
+    ) -> Option<Stop> {
+        match (max_memory, resident) {
+            (Some(limit), Some(rss)) if rss > limit => Some(Stop::MemoryLimit {
+                limit,
+                resident: rss,
+                wanted: rss,
+            }),
+            _ if flag.is_some_and(|f| f.load(Ordering::Relaxed)) => Some(Stop::Interrupted),
+            _ => None,
+        }
+    }
+}
+
 /// A model the engine cannot check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unsupported(pub String);
@@ -227,4 +247,28 @@ pub struct Outcome {
     pub table_bytes: u64,
     /// Wall time.
     pub seconds: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poll_finds_the_memory_limit_first_then_the_stop_flag() {
+        let (set, unset) = (AtomicBool::new(true), AtomicBool::new(false));
+        let over = Stop::MemoryLimit {
+            limit: 10,
+            resident: 11,
+            wanted: 11,
+        };
+        assert_eq!(Stop::poll(Some(10), Some(11), Some(&set)), Some(over));
+        assert_eq!(
+            Stop::poll(Some(10), Some(10), Some(&set)),
+            Some(Stop::Interrupted)
+        );
+        assert_eq!(Stop::poll(Some(10), Some(10), Some(&unset)), None);
+        // No limit, or no reading of resident memory: only the flag counts.
+        assert_eq!(Stop::poll(None, Some(u64::MAX), None), None);
+        assert_eq!(Stop::poll(Some(1), None, None), None);
+    }
 }

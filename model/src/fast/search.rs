@@ -443,17 +443,8 @@ where
                 continue;
             }
             let resident = memory::rss();
-            if let (Some(limit), Some(rss)) = (opts.max_memory, resident) {
-                if rss > limit {
-                    shared.stop(Some(Stop::MemoryLimit {
-                        limit,
-                        resident: rss,
-                        wanted: rss,
-                    }));
-                }
-            }
-            if shared.interrupted() {
-                shared.stop(Some(Stop::Interrupted));
+            if let Some(why) = Stop::poll(opts.max_memory, resident, opts.stop.as_deref()) {
+                shared.stop(Some(why));
             }
             status(&Status {
                 states: shared.unique.load(Ordering::Relaxed),
