@@ -418,3 +418,102 @@ fn the_recipes_commands_report_what_one_process_does() {
         let _ = std::fs::remove_file(hosts);
     }
 }
+
+/// Counts up from 0 by 1 or 2; the step from 500 panics: a bug in a model.
+struct Panicking;
+
+impl stateright::Model for Panicking {
+    type State = u16;
+    type Action = u16;
+    fn init_states(&self) -> Vec<u16> {
+        vec![0]
+    }
+    fn actions(&self, s: &u16, actions: &mut Vec<u16>) {
+        if *s < 1000 {
+            actions.extend([1, 2]);
+        }
+    }
+    fn next_state(&self, s: &u16, a: u16) -> Option<u16> {
+        assert_ne!(*s, 500, "a bug in the model");
+        Some(s + a)
+    }
+}
+
+impl fast::Successor for Panicking {
+    fn pack(&self, s: &u16, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(&s.to_le_bytes());
+        true
+    }
+    fn unpack(&self, bytes: &[u8], into: &mut u16) -> usize {
+        *into = u16::from_le_bytes([bytes[0], bytes[1]]);
+        2
+    }
+}
+
+/// A worker whose model panics ends the timely check, on one thread and on
+/// several, with an error or that panic: never a hang, never an outcome.
+#[test]
+fn a_model_that_panics_ends_a_timely_check() {
+    for threads in [1, 3] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(|| {
+                cluster::check(Panicking, &cluster::Options::threads(threads), &mut |_| {})
+            });
+            let ended = match result {
+                Err(_) => "panicked".to_string(),
+                Ok(Err(e)) => format!("failed: {e}"),
+                Ok(Ok(_)) => "returned an outcome".to_string(),
+            };
+            let _ = tx.send(ended);
+        });
+        let ended = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the check ended within a minute");
+        assert!(
+            ended.contains("the model panicked") && ended.contains("a bug in the model"),
+            "{threads} threads: {ended}"
+        );
+    }
+}
+
+/// Across two processes (here two timely instances in this one, on
+/// loopback), whichever owns the state that panics: the run ends, and
+/// process 0, whose outcome is the run's, reports the panic.
+#[test]
+fn a_model_that_panics_ends_a_run_of_two_processes() {
+    let file = hostfile("panic", 2);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for process in 0..2 {
+        let (tx, text) = (tx.clone(), text.clone());
+        std::thread::spawn(move || {
+            let opts = cluster::Options {
+                peers: Some(cluster::Peers::from_hostfile(&text, process).unwrap()),
+                connect_timeout: Duration::from_secs(20),
+                ..cluster::Options::threads(1)
+            };
+            let result = std::panic::catch_unwind(|| cluster::check(Panicking, &opts, &mut |_| {}));
+            let ended = match result {
+                Err(_) => "panicked".to_string(),
+                Ok(Err(e)) => format!("failed: {e}"),
+                Ok(Ok(None)) => "ended".to_string(),
+                Ok(Ok(Some(_))) => "returned an outcome".to_string(),
+            };
+            let _ = tx.send((process, ended));
+        });
+    }
+    let mut ended = [String::new(), String::new()];
+    for _ in 0..2 {
+        let (process, how) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("both processes ended within a minute");
+        ended[process] = how;
+    }
+    let _ = std::fs::remove_file(&file);
+    assert!(ended[0].contains("the model panicked"), "{ended:?}");
+    assert!(
+        ended[1] == "ended" || ended[1].contains("the model panicked"),
+        "{ended:?}"
+    );
+}

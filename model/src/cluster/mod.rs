@@ -290,6 +290,10 @@ where
     let merged: Option<Summary> = run.join().map_err(|_| {
         Error::Failed("a worker, or a connection to another process, failed".into())
     })??;
+    let panicked = shared.halt.panicked();
+    if let Some(message) = panicked.or_else(|| merged.as_ref()?.panicked.clone()) {
+        return Err(Error::Failed(format!("the model panicked: {message}")));
+    }
     Ok(merged.map(|s| {
         let unique = s.levels.iter().sum::<u64>() as usize;
         let stopped = s.stop();

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::hash::Hash;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,6 +42,8 @@ pub struct Summary {
     pub memory: [u64; 3],
     /// Bytes of this worker's visited set.
     pub table_bytes: u64,
+    /// The model panicked in a worker of this process: its message.
+    pub panicked: Option<String>,
 }
 
 impl Summary {
@@ -59,6 +62,9 @@ impl Summary {
             self.memory = other.memory;
         }
         self.table_bytes += other.table_bytes;
+        if self.panicked.is_none() {
+            self.panicked.clone_from(&other.panicked);
+        }
     }
 
     pub(super) fn stop(&self) -> Option<Stop> {
@@ -140,12 +146,34 @@ fn owner(fp: u64, peers: usize) -> u32 {
 pub(super) struct Halt {
     flag: AtomicBool,
     why: Mutex<Option<Stop>>,
+    panicked: Mutex<Option<String>>,
 }
 
 impl Halt {
     pub(super) fn set(&self, why: Stop) {
         self.why.lock().expect("not poisoned").get_or_insert(why);
         self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// The model panicked in a worker: every worker of this process stops
+    /// expanding, so that the loop drains and ends, where the others would
+    /// wait for ever on a worker that is gone.
+    fn fail(&self, payload: &(dyn std::any::Any + Send)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|m| m.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        self.panicked
+            .lock()
+            .expect("not poisoned")
+            .get_or_insert(message);
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// The message of the model's panic in this process, if it panicked.
+    pub(super) fn panicked(&self) -> Option<String> {
+        self.panicked.lock().expect("not poisoned").clone()
     }
 
     fn is_set(&self) -> bool {
@@ -261,10 +289,20 @@ where
                             let level = stash.get_mut(&t).expect("just seen");
                             let mut session = output.session(&level.cap);
                             let chunk = &level.chunks[level.next];
-                            let used = ex.expand(&chunk[level.at..], EXPAND_AT_ONCE, &mut |b| {
-                                session.give(b)
-                            });
+                            let expanded = catch_unwind(AssertUnwindSafe(|| {
+                                ex.expand(&chunk[level.at..], EXPAND_AT_ONCE, &mut |b| {
+                                    session.give(b)
+                                })
+                            }));
                             drop(session);
+                            let used = match expanded {
+                                Ok(used) => used,
+                                Err(payload) => {
+                                    ex.shared.halt.fail(payload.as_ref());
+                                    stash.clear();
+                                    return;
+                                }
+                            };
                             if level.advance(used) {
                                 stash.remove(&t);
                             }
@@ -285,6 +323,7 @@ where
         s.generated += ex.generated;
         s.discovered = ex.discovered;
         (s.stopped, s.memory) = shared.halt.code();
+        s.panicked = shared.halt.panicked();
         s.table_bytes = ex.table.bytes();
     }
 
