@@ -308,8 +308,8 @@ impl Host {
             rude,
             parked,
         } = self;
-        let mut out = [0; Host::PACKED];
-        out[..33].copy_from_slice(&[
+        let (mut out, tcb) = ([0; Host::PACKED], Host::PACKED - Parked::PACKED);
+        out[..tcb].copy_from_slice(&[
             *state as u8,
             u8::from(*passive),
             *iss,
@@ -344,7 +344,7 @@ impl Host {
             u8::from(*backed_off),
             u8::from(*rude),
         ]);
-        out[33..].copy_from_slice(&Parked::pack(parked));
+        out[tcb..].copy_from_slice(&Parked::pack(parked));
         out
     }
 
