@@ -30,8 +30,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name, safeguard (RFC), file, text, replacement, preset, profile, property,
-# and for a known gap (a safeguard no property of the model protects yet) why.
+# name, safeguard (RFC), file, text, replacement, preset (with any options),
+# profile, property, and for a known gap (a safeguard no property of the
+# model protects yet) why.
 MUTANTS = [
     (
         "syn-sent-ack-check",
@@ -187,6 +188,39 @@ MUTANTS = [
         "rfc9293",
         "stream-integrity",
     ),
+    (
+        "may2-iss-above",
+        "a SYN that reopens TIME-WAIT gets an ISS above the old incarnation's numbers (§3.6.1 MAY-2, first condition)",
+        "system.rs",
+        "            host.isn_last = host.isn_last.max(p.snd_nxt);",
+        "            let _ = p;",
+        "reincarnation --time-wait-reopen",
+        "rfc9293",
+        "stream-integrity",
+        "the reopen gate keeps the peer from opening again before both ISN clocks are past the old numbers, so the clock's ISS is already above them (the state count does not change)",
+    ),
+    (
+        "may2-syn-above",
+        "only a SYN above RCV.NXT reopens TIME-WAIT (§3.6.1 MAY-2)",
+        "arrive.rs",
+        "            && seg.seq > host.rcv_nxt",
+        "",
+        "reincarnation --time-wait-reopen",
+        "rfc9293",
+        "orderly-close",
+        "it matters only while the peer is still in the old connection, and then only an old or forged SYN reaches the TIME-WAIT: more faults than the CI worlds have",
+    ),
+    (
+        "may2-returns",
+        "a reopen whose handshake fails returns to TIME-WAIT (§3.6.1 MAY-2, second condition)",
+        "system.rs",
+        "            return self.return_to_time_wait(cfg, h, p);",
+        "            let _ = (cfg, p);",
+        "reincarnation --time-wait-reopen",
+        "rfc9293",
+        "orderly-close",
+        "as for may2-syn-above: the TIME-WAIT it keeps matters only while the peer is still in the old connection",
+    ),
 ]
 
 
@@ -243,7 +277,7 @@ def main():
                     return 2
                 synfin = os.path.join(env["CARGO_TARGET_DIR"], "release", "synfin")
                 t = time.time()
-                out = run([synfin, "check", "--preset", preset, "--profile", profile, "--json"], tree)
+                out = run([synfin, "check", "--preset", *preset.split(), "--profile", profile, "--json"], tree)
                 seconds = time.time() - t
                 report = json.loads(out.stdout)
             finally:
