@@ -126,8 +126,12 @@ fn run(mut s: Sock, ops: &[Op]) {
             assert_eq!(c.poll_timeout(), None, "a deleted TCB has no timers");
         }
         let (iss, snd_nxt) = (c.iss(), c.snd_nxt());
+        // A TCB back in LISTEN or CLOSED has forgotten its numbers, though
+        // it may have sent under them earlier in the same step (a last
+        // SYN,ACK retransmission, then R2 back to LISTEN).
+        let numbered = !matches!(c.state(), State::Listen | State::Closed);
         while let Some(out) = s.c.poll_transmit() {
-            if out.flags.contains(Flags::RST) {
+            if out.flags.contains(Flags::RST) || !numbered {
                 continue;
             }
             // What we send lies within what we have numbered.
@@ -149,6 +153,27 @@ fn run(mut s: Sock, ops: &[Op]) {
             }
         }
     }
+}
+
+/// Found by CI: a passive SYN-RECEIVED retransmits its SYN,ACK and, in the
+/// same tick, reaches R2 and returns to LISTEN, whose SND.NXT is 0.
+#[test]
+fn a_last_retransmission_then_r2_back_to_listen_in_one_step() {
+    let syn = Op::Seg {
+        flags: 42,
+        seq: Offset::Near(0),
+        ack: Offset::Near(0),
+        len: 0,
+        window: 0,
+    };
+    let ops = [
+        syn,
+        Op::Tick(51_373),
+        Op::Send(0),
+        Op::Tick(65_698),
+        Op::Tick(65_929),
+    ];
+    run(socket_listen(), &ops);
 }
 
 proptest! {
