@@ -19,8 +19,20 @@ case "${1:-}" in
 esac
 command -v python3 >/dev/null || { echo "book-figures: python3 is needed" >&2; exit 2; }
 
-cargo build -q --release -p synfin-model
-synfin=${CARGO_TARGET_DIR:-target}/release/synfin
+# SYNFIN_BIN_DIR names a directory with `synfin` and `examples/costs`
+# already built (.ci/run passes the ones `cargo test` built); without it
+# this script builds them in release mode.
+if [ -n "${SYNFIN_BIN_DIR:-}" ]; then
+  synfin=$SYNFIN_BIN_DIR/synfin
+  costs=$SYNFIN_BIN_DIR/examples/costs
+else
+  cargo build -q --release -p synfin-model -p synfin-tcp --bin synfin --example costs
+  synfin=${CARGO_TARGET_DIR:-target}/release/synfin
+  costs=${CARGO_TARGET_DIR:-target}/release/examples/costs
+fi
+for b in "$synfin" "$costs"; do
+  [ -x "$b" ] || { echo "book-figures: $b is not an executable" >&2; exit 2; }
+done
 out=docs/src/generated
 rm -rf "$out"
 mkdir -p "$out"
@@ -72,7 +84,7 @@ done
 
 # What TIME-WAIT and SYN backoff cost, measured in synfin-tcp's simulator on
 # virtual time: deterministic, so --check can compare it like the rest.
-cargo run -q --release -p synfin-tcp --example costs >"$out/costs.md"
+"$costs" >"$out/costs.md"
 
 if [ "$check" = 1 ]; then
   if [ -n "$(git status --porcelain -- "$out")" ]; then

@@ -169,6 +169,20 @@ MUTANTS = [
         "connect-timeout",
     ),
     (
+        "fin-timer",
+        "a FIN is queued for retransmission: sending it starts the timer (§3.10.4; RFC 6298 (5.1))",
+        "system.rs",
+        """        if host.timer.is_none() {
+            host.timer = Some(cfg.rto);
+            host.retries = 0;
+        }
+        self.emit(h, Ctl::FIN | Ctl::ACK, seq, ack, false, idx);""",
+        """        self.emit(h, Ctl::FIN | Ctl::ACK, seq, ack, false, idx);""",
+        "quick",
+        "rfc9293",
+        "no-stuck-state",
+    ),
+    (
         "time-wait-2msl",
         "TIME-WAIT lasts 2·MSL (§3.6.1, MUST-13)",
         "config.rs",

@@ -143,9 +143,8 @@ impl Sys {
             return;
         }
         if !has_ack && cfg.is(Variant::NoSimultaneousOpen) {
-            // The broken design: the peer's SYN is taken as a sign the
-            // handshake is under way, and the SYN timer is stopped.
-            self.hosts[x].timer = None;
+            // The broken design: the peer's SYN is dropped as if the
+            // handshake were already under way; the SYN timer runs on.
             return;
         }
         let peer = self.sender_incarnation(x, seg); // ghost

@@ -214,6 +214,8 @@ pub fn expected_states(cfg: &Config) -> Option<usize> {
         (Preset::OffPath, Profile::Rfc793) => Some(2_194_562),
         (Preset::Reincarnation, Profile::Rfc9293) => Some(10_558_677),
         (Preset::Reincarnation, Profile::Rfc793) => Some(10_318_735),
+        (Preset::Applications, Profile::Rfc9293) => Some(186_621_089),
+        (Preset::Applications, Profile::Rfc793) => Some(139_778_434),
     }
 }
 

@@ -27,6 +27,10 @@ pub enum Preset {
     /// outlive a tick, so an old SYN, SYN,ACK, ACK or RST meets a new
     /// incarnation (RFC 793 Figures 9 and 10); no loss, to keep it small.
     Reincarnation,
+    /// Minutes: `quick`'s network under the whole application interface:
+    /// A sends two bytes and B one, and either host may ABORT in any state
+    /// that has a TCB.
+    Applications,
 }
 
 /// Which RFCs the endpoints follow.
@@ -49,9 +53,9 @@ pub enum Variant {
     ShortTimeWait,
     /// Every incarnation starts from the same ISN.
     FixedIsn,
-    /// A lost SYN is never sent again.
+    /// A lost SYN is never sent again; the timer still gives up.
     NoSynRetransmit,
-    /// A SYN in SYN-SENT is ignored.
+    /// A SYN in SYN-SENT is dropped; the SYN timer runs on.
     NoSimultaneousOpen,
     /// TIME-WAIT lasts MSL instead of 2·MSL.
     TimeWaitOneMsl,
@@ -95,6 +99,7 @@ names!(Preset {
     OldDuplicates => "old-duplicates", "quick plus 1 delay: any segment, ACK and RST too, may outlive a tick until MSL: seconds";
     OffPath => "off-path", "quick plus 1 forged segment (RST, SYN or data) from an attacker who does not know the sequence numbers: seconds";
     Reincarnation => "reincarnation", "two incarnations per host and 1 delay, no loss: an old segment meets a new incarnation (RFC 793 Figures 9, 10): seconds";
+    Applications => "applications", "quick's network, both hosts send (A 2 bytes, B 1) and either may ABORT in any state: minutes";
 });
 
 names!(Profile {
@@ -107,8 +112,8 @@ names!(Variant {
     NoTimeWait => "no-time-wait", "the active closer goes to CLOSED after its last ACK";
     ShortTimeWait => "short-time-wait", "TIME-WAIT lasts one tick instead of 2·MSL";
     FixedIsn => "fixed-isn", "every incarnation starts from the same ISN";
-    NoSynRetransmit => "no-syn-retransmit", "a lost SYN is never sent again";
-    NoSimultaneousOpen => "no-simultaneous-open", "a SYN in SYN-SENT is ignored as a sign the handshake is under way";
+    NoSynRetransmit => "no-syn-retransmit", "a lost SYN is never sent again (the timer still gives up)";
+    NoSimultaneousOpen => "no-simultaneous-open", "a SYN in SYN-SENT is dropped as if the handshake were under way";
     TimeWaitOneMsl => "time-wait-one-msl", "TIME-WAIT lasts MSL instead of 2·MSL";
 });
 
@@ -120,8 +125,8 @@ impl Variant {
             Variant::NoTimeWait => "orderly-close",
             Variant::ShortTimeWait => "stream-integrity",
             Variant::FixedIsn => "stream-integrity",
-            Variant::NoSynRetransmit => "no-stuck-state",
-            Variant::NoSimultaneousOpen => "no-stuck-state",
+            Variant::NoSynRetransmit => "no-premature-give-up",
+            Variant::NoSimultaneousOpen => "no-premature-give-up",
             Variant::TimeWaitOneMsl => "orderly-close",
         }
     }
@@ -152,7 +157,8 @@ pub struct Config {
     /// Whether host B may also actively open (needed for simultaneous open).
     pub b_connects: bool,
     /// Data bytes each host's application may send per incarnation (A, B).
-    /// One direction of data is enough for every hazard and for half-close.
+    /// One byte one way is enough for half-close and most hazards; two from
+    /// A let a byte overtake another, one from B makes the stream two-way.
     pub bytes: [u8; 2],
     /// Segments the network may lose.
     pub losses: u8,
@@ -162,6 +168,11 @@ pub struct Config {
     pub delays: u8,
     /// ABORT calls the applications may issue.
     pub aborts: u8,
+    /// Who may ABORT, and where: either host in any state with a TCB, as
+    /// RFC 9293 §3.10.5 allows (LISTEN and SYN-SENT just delete it; CLOSING,
+    /// LAST-ACK and TIME-WAIT too, without a RST), rather than only A in
+    /// ESTABLISHED.
+    pub abort_anywhere: bool,
     /// Host crashes (TCB and TIME-WAIT lost, then quiet time).
     pub crashes: u8,
     /// Segments an off-path attacker may forge into a synchronized
@@ -201,6 +212,7 @@ impl Config {
             dups: 0,
             delays: 0,
             aborts: 1,
+            abort_anywhere: false,
             crashes: 0,
             injections: 0,
             msl: 2,
@@ -223,6 +235,9 @@ impl Config {
             Preset::OffPath => c.injections = 1,
             Preset::Reincarnation => {
                 (c.opens, c.delays, c.losses) = (2, 1, 0);
+            }
+            Preset::Applications => {
+                (c.bytes, c.abort_anywhere) = ([2, 1], true);
             }
         }
         // A variant switches on the fault that exposes it and, to keep the

@@ -128,6 +128,7 @@ const CONDITIONS: [fn(&TcpModel, &Sys) -> bool; properties::ALL.len()] = [
     condition::<17>,
     condition::<18>,
     condition::<19>,
+    condition::<20>,
 ];
 
 impl Model for TcpModel {

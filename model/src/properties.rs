@@ -1,9 +1,9 @@
-//! The properties checked on every reachable state: 10 safety properties
+//! The properties checked on every reachable state: 11 safety properties
 //! (`always`) and 10 named scenarios (`sometimes`).
 //!
 //! Properties that are about a transition rather than a state
 //! (no-phantom-connection, stream-integrity, orderly-close, rfc-transitions,
-//! time-wait-lasts-2msl, no-blind-injection) are decided by a monitor when the transition happens,
+//! no-premature-give-up, time-wait-lasts-2msl, no-blind-injection) are decided by a monitor when the transition happens,
 //! which sets a bit in [`Sys::broken`]; the property reads the bit.
 //!
 //! A safety property is claimed to hold under every profile except those
@@ -78,6 +78,8 @@ props! {
         "SYN and FIN consume one number each, a bare ACK none; no endpoint acknowledges a number never sent";
     "no-stuck-state", Always, no_stuck_state, "RFC 9293 §3.8.3 (R2), §3.10.8",
         "when nothing is in flight and no timer runs, each endpoint is CLOSED, LISTEN, or synchronized with nothing outstanding";
+    "no-premature-give-up", Always, no_premature_give_up, "RFC 9293 §3.8.3 (R2), §3.5 (MUST-10); RFC 6298",
+        "a first OPEN that meets an OPEN of its peer gives up (R2) only after the network lost or held back more segments than it retransmits, or after an abort, cancel or crash";
     "quiescent-pairing", Always, quiescent_pairing, "RFC 9293 §3.5, §3.6 (Figures 6, 12)",
         "when nothing is in flight and no timer runs, an ESTABLISHED endpoint's peer incarnation is ESTABLISHED and a FIN-WAIT-2's is CLOSE-WAIT (and back), unless one of the two was aborted, cancelled, crashed, timed out or reset";
     "time-wait-lasts-2msl", Always, time_wait_lasts_2msl, "RFC 9293 §3.6.1 (MUST-13), RFC 1337",
@@ -184,6 +186,10 @@ fn no_stuck_state(s: &Sys) -> bool {
             St::Established | St::CloseWait | St::FinWait2 => h.idle(),
             _ => false,
         })
+}
+
+fn no_premature_give_up(s: &Sys) -> bool {
+    s.broken & monitor::GIVE_UP == 0
 }
 
 fn quiescent_pairing(s: &Sys) -> bool {

@@ -28,6 +28,8 @@ pub mod monitor {
     pub const TIME_WAIT: u8 = 16;
     /// `no-blind-injection`.
     pub const BLIND: u8 = 32;
+    /// `no-premature-give-up`.
+    pub const GIVE_UP: u8 = 64;
 }
 
 /// One state of the whole system.
@@ -213,8 +215,15 @@ impl Sys {
             ) {
                 out.push(Action::Close(h));
             }
-            // A's application may ABORT an established connection (budgeted).
-            if h == A && host.state == St::Established && self.aborts > 0 {
+            // ABORT (budgeted): by A's application on an established
+            // connection, or, in the whole application world, by either
+            // host wherever there is a TCB to delete (§3.10.5).
+            let may_abort = if cfg.abort_anywhere {
+                host.state != St::Closed
+            } else {
+                h == A && host.state == St::Established
+            };
+            if may_abort && self.aborts > 0 {
                 out.push(Action::Abort(h));
             }
         }
@@ -356,11 +365,14 @@ impl Sys {
             }
             // ghost: TIME-WAIT ends only by its own timer (checked for 2·MSL in
             // `timeout`), or by a MAY-2 reopen where the profile allows it. A
-            // crash loses it with the TCB, which quiet time answers.
+            // crash loses it with the TCB, which quiet time answers; an
+            // ABORT is the application's own choice (§3.10.5 allows it),
+            // not something the network did to it.
             if before[h] == St::TimeWait
                 && after != St::TimeWait
                 && action != Action::Timeout(h)
                 && action != Action::Crash(h)
+                && action != Action::Abort(h)
                 && !reopen
             {
                 self.broken |= monitor::TIME_WAIT;
@@ -603,7 +615,13 @@ impl Sys {
                 host.note_syn_timeout();
                 self.give_up(cfg, h)
             }
-            St::SynSent if cfg.is(Variant::NoSynRetransmit) => {}
+            // The broken design: the timer runs on, doubling, and R2 still
+            // gives up, but a lost SYN is never sent again.
+            St::SynSent if cfg.is(Variant::NoSynRetransmit) => {
+                host.note_syn_timeout();
+                host.retries += 1;
+                host.timer = Some(cfg.rto << host.retries);
+            }
             _ => {
                 host.note_syn_timeout();
                 host.retries += 1;
@@ -615,6 +633,9 @@ impl Sys {
 
     /// R2 reached (§3.8.3): give up on the connection.
     fn give_up(&mut self, cfg: &Config, h: usize) {
+        if self.premature_give_up(cfg, h) {
+            self.broken |= monitor::GIVE_UP;
+        }
         self.mark_rude(h);
         let host = &mut self.hosts[h];
         match host.state {
@@ -622,6 +643,30 @@ impl Sys {
             St::SynSent => host.delete_tcb(End::ConnectTimeout),
             _ => host.delete_tcb(End::TimedOut),
         }
+    }
+
+    /// ghost: R2 ends an opening connection that met an OPEN of its peer
+    /// although the network lost or held back no more segments than the
+    /// connection retransmits, and nobody aborted, cancelled or crashed
+    /// (`no-premature-give-up`). Retransmission exists so that this does
+    /// not happen: each copy of a SYN or SYN,ACK is another chance, and a
+    /// crossing SYN must not be ignored (MUST-10). A peer that is not open
+    /// for this incarnation (CLOSED, or still in an older connection, such
+    /// as a TIME-WAIT refusing a new SYN) excuses the give-up: refusing
+    /// there is TCP's design. Only first incarnations are judged: a later
+    /// OPEN may spend its SYNs on what is left of the previous connection
+    /// (a TIME-WAIT that answers them with an ACK) before the peer opens
+    /// again, and nothing in the state tells how many it spent so.
+    fn premature_give_up(&self, cfg: &Config, h: usize) -> bool {
+        let (host, peer) = (&self.hosts[h], &self.hosts[1 - h]);
+        if host.inc != 1 || peer.inc != 1 {
+            return false;
+        }
+        let faults = (cfg.losses - self.losses) + (cfg.delays - self.delays);
+        let opening = matches!(host.state, St::SynSent | St::SynReceived);
+        let peer_open = matches!(peer.state, St::Listen | St::SynSent | St::SynReceived)
+            || (peer.state.synchronized() && peer.peer_inc == host.inc);
+        opening && peer_open && faults <= cfg.retries && !host.rude && !peer.rude
     }
 
     /// Resend the head of the retransmission queue: SYN, data byte, or FIN.

@@ -4,7 +4,8 @@
 //! measure which of their lines some property bears.
 //!
 //! It checks what CI checks, minus `default` (about 20 s a run): the
-//! presets quick, off-path, old-duplicates and reincarnation under rfc9293
+//! presets quick, off-path, old-duplicates and reincarnation, and the two
+//! three application worlds (see `application_worlds`), under rfc9293
 //! and rfc793 are exhaustively as claimed (every safety property holds, but
 //! rfc793's two demonstrations fail, and every scenario is reached), and
 //! each variant still has a counterexample in its own world. The
@@ -37,6 +38,7 @@ fn ci_worlds_are_as_claimed_and_every_variant_is_caught() {
     }));
     let mut counts = Vec::new();
     // Cheapest first, so most kills come early.
+    let mut worlds = Vec::new();
     for preset in [
         Preset::Quick,
         Preset::OffPath,
@@ -46,47 +48,51 @@ fn ci_worlds_are_as_claimed_and_every_variant_is_caught() {
         for profile in [Profile::Rfc9293, Profile::Rfc793] {
             let cfg = Config::new(preset, profile, None);
             let pinned = check::expected_states(&cfg).expect("a CI world has a pinned count");
-            let (model, tally) = TcpModel::tallying(cfg);
-            let stop = Arc::new(AtomicBool::new(false));
-            let opts = fast::Options {
-                stop: Some(stop.clone()),
-                expected_states: Some(pinned),
-                ..fast::Options::threads(2)
-            };
-            let out = fast::check(&model, &opts, &mut |s| {
-                if s.states > 4 * pinned {
-                    stop.store(true, Ordering::Relaxed);
+            worlds.push((preset.to_string(), cfg, pinned));
+        }
+    }
+    worlds.extend(application_worlds());
+    for (world, cfg, pinned) in worlds {
+        let profile = cfg.profile;
+        let (model, tally) = TcpModel::tallying(cfg);
+        let stop = Arc::new(AtomicBool::new(false));
+        let opts = fast::Options {
+            stop: Some(stop.clone()),
+            expected_states: Some(pinned),
+            ..fast::Options::threads(2)
+        };
+        let out = fast::check(&model, &opts, &mut |s| {
+            if s.states > 4 * pinned {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .expect("the tallying model has one always property");
+        assert!(
+            out.stopped.is_none(),
+            "killed by bound: {world}, {profile} passed {} states (pinned {pinned})",
+            4 * pinned
+        );
+        let bits = tally.load(Ordering::Relaxed);
+        for (i, p) in properties::ALL.iter().enumerate() {
+            let discovered = bits & (1 << i) != 0;
+            let claimed = p.expectation == Expectation::Sometimes || p.expected_to_fail(profile);
+            assert_eq!(
+                discovered,
+                claimed,
+                "killed by verdict: {world}, {profile}: {} {}",
+                p.name,
+                if discovered {
+                    "discovered"
+                } else {
+                    "not discovered"
                 }
-            })
-            .expect("the tallying model has one always property");
-            assert!(
-                out.stopped.is_none(),
-                "killed by bound: {preset}, {profile} passed {} states (pinned {pinned})",
-                4 * pinned
             );
-            let bits = tally.load(Ordering::Relaxed);
-            for (i, p) in properties::ALL.iter().enumerate() {
-                let discovered = bits & (1 << i) != 0;
-                let claimed =
-                    p.expectation == Expectation::Sometimes || p.expected_to_fail(profile);
-                assert_eq!(
-                    discovered,
-                    claimed,
-                    "killed by verdict: {preset}, {profile}: {} {}",
-                    p.name,
-                    if discovered {
-                        "discovered"
-                    } else {
-                        "not discovered"
-                    }
-                );
-            }
-            if out.unique_states != pinned {
-                counts.push(format!(
-                    "{preset}, {profile}: {} states, pinned {pinned}",
-                    out.unique_states
-                ));
-            }
+        }
+        if out.unique_states != pinned {
+            counts.push(format!(
+                "{world}, {profile}: {} states, pinned {pinned}",
+                out.unique_states
+            ));
         }
     }
     for &variant in Variant::ALL {
@@ -102,4 +108,32 @@ fn ci_worlds_are_as_claimed_and_every_variant_is_caught() {
         "killed by count only: {}",
         counts.join("; ")
     );
+}
+
+/// The whole application interface (both hosts send, either may ABORT
+/// anywhere) in three worlds that fit CI's time, each `quick` with one of
+/// its widenings and `quick`'s whole network: `--abort-anywhere` (either
+/// host may ABORT in any state with a TCB), `--bytes-a 2` (a byte can
+/// overtake another) and `--bytes-b 1` (data both ways, so B's byte rides
+/// on its ACKs). All three at once are the `applications` preset
+/// (186,621,089 states under rfc9293, five minutes): checked outside CI.
+fn application_worlds() -> Vec<(String, Config, usize)> {
+    type Widen = fn(&mut Config);
+    let mut out = Vec::new();
+    for (profile, pinned) in [
+        (Profile::Rfc9293, [1_162_994, 1_256_728, 1_681_512]),
+        (Profile::Rfc793, [868_278, 1_190_407, 1_667_609]),
+    ] {
+        let widen: [(&str, Widen); 3] = [
+            ("quick --abort-anywhere", |c| c.abort_anywhere = true),
+            ("quick --bytes-a 2", |c| c.bytes[0] = 2),
+            ("quick --bytes-b 1", |c| c.bytes[1] = 1),
+        ];
+        for ((world, widen), pinned) in widen.into_iter().zip(pinned) {
+            let mut cfg = Config::new(Preset::Quick, profile, None);
+            widen(&mut cfg);
+            out.push((world.to_string(), cfg, pinned));
+        }
+    }
+    out
 }

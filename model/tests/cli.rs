@@ -30,11 +30,11 @@ fn list_prints_every_name() {
 }
 
 #[test]
-fn list_json_has_ten_properties_ten_scenarios_seven_variants() {
+fn list_json_has_eleven_properties_ten_scenarios_seven_variants() {
     let (code, out, _) = synfin(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["properties"].as_array().unwrap().len(), 10);
+    assert_eq!(v["properties"].as_array().unwrap().len(), 11);
     assert_eq!(v["scenarios"].as_array().unwrap().len(), 10);
     assert_eq!(v["variants"].as_array().unwrap().len(), 7);
 }
@@ -62,7 +62,7 @@ fn quick_check_passes_with_json_report() {
         assert!(v[key].is_number(), "{key}");
     }
     let props = v["properties"].as_array().unwrap();
-    assert_eq!(props.len(), 20);
+    assert_eq!(props.len(), 21);
     assert!(props.iter().all(|p| p["holds"] == true));
 }
 
@@ -284,7 +284,7 @@ fn help_has_examples_and_the_presets_values() {
     let (_, out, _) = synfin(&["check", "--help"]);
     assert!(
         out.contains(
-            "[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1, reincarnation 2]"
+            "[presets: quick 1, default 2, deep 2, old-duplicates 1, off-path 1, reincarnation 2, applications 1]"
         ),
         "{out}"
     );

@@ -39,8 +39,11 @@ pub struct Budgets {
     pub dups: u8,
     /// Segments of any kind (bare ACK and RST too) the network may hold past a tick.
     pub delays: u8,
-    /// ABORT calls (A's application, in ESTABLISHED).
+    /// ABORT calls (A's application, in ESTABLISHED, unless `abort_anywhere`).
     pub aborts: u8,
+    /// Either host may ABORT, in any state with a TCB (absent means false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abort_anywhere: bool,
     /// Host crashes.
     pub crashes: u8,
     /// ISN clock numbers per tick.

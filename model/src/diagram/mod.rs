@@ -383,13 +383,15 @@ pub fn standard_design(v: crate::Variant) -> &'static str {
         }
         NoSynRetransmit => {
             "The standard design retransmits an unanswered SYN, doubling the timeout each time, \
-             and gives up after its retry limit (R2), so a lost SYN only delays the connection \
-             and never leaves an endpoint in SYN-SENT with nothing left to happen."
+             before it gives up after its retry limit (R2): each copy is another chance, so one \
+             lost SYN only delays the connection. Here the timer runs out just the same, but \
+             with nothing sent again a single loss ends the connection before it began."
         }
         NoSimultaneousOpen => {
             "RFC 9293 (MUST-10) moves SYN-SENT to SYN-RECEIVED on a SYN and answers with a \
-             SYN,ACK, so two crossing active OPENs become one connection in four segments \
-             instead of two endpoints waiting for an answer that never comes."
+             SYN,ACK, so two crossing active OPENs become one connection in four segments. \
+             Here each drops the other's SYN, every retransmission too, and on a network that \
+             lost nothing both give up."
         }
         TimeWaitOneMsl => {
             "The standard design stays in TIME-WAIT for 2·MSL. The peer may retransmit its FIN \

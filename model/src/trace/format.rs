@@ -184,8 +184,11 @@ pub struct Budgets {
     pub dups: u8,
     /// Segments of any kind (bare ACK and RST too) the network may hold past a tick.
     pub delays: u8,
-    /// ABORT calls (A's application, in ESTABLISHED).
+    /// ABORT calls (A's application, in ESTABLISHED, unless `abort_anywhere`).
     pub aborts: u8,
+    /// Either host may ABORT, in any state with a TCB (written only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abort_anywhere: bool,
     /// Host crashes.
     pub crashes: u8,
     /// The ISN clock advances this many numbers per tick.
@@ -204,6 +207,7 @@ pub fn budgets(cfg: &Config) -> Budgets {
         dups: cfg.dups,
         delays: cfg.delays,
         aborts: cfg.aborts,
+        abort_anywhere: cfg.abort_anywhere,
         crashes: cfg.crashes,
         isn_rate: cfg.isn_rate,
         clock_cap: cfg.clock_cap,

@@ -16,6 +16,16 @@ pub struct Budgets {
         |c| c.opens,
     ))]
     opens: Option<u8>,
+    #[arg(long, value_name = "N", value_parser = budget(3), help = help(
+        "Data bytes A's application may send per incarnation (0-3)",
+        |c| c.bytes[0],
+    ))]
+    bytes_a: Option<u8>,
+    #[arg(long, value_name = "N", value_parser = budget(3), help = help(
+        "Data bytes B's application may send per incarnation (0-3)",
+        |c| c.bytes[1],
+    ))]
+    bytes_b: Option<u8>,
     #[arg(long, value_name = "N", value_parser = budget(255), help = help(
         "Segments the network may lose",
         |c| c.losses,
@@ -32,7 +42,7 @@ pub struct Budgets {
     ))]
     delays: Option<u8>,
     #[arg(long, value_name = "N", value_parser = budget(255), help = help(
-        "ABORT calls A's application may make in ESTABLISHED",
+        "ABORT calls the applications may make: A's in ESTABLISHED, or with --abort-anywhere either host's in any state",
         |c| c.aborts,
     ))]
     aborts: Option<u8>,
@@ -53,6 +63,11 @@ pub struct Budgets {
     retries: Option<u8>,
     #[arg(
         long,
+        help = "Either host's application may ABORT in any state with a TCB (RFC 9293 §3.10.5), not only A's in ESTABLISHED [presets: on in applications]"
+    )]
+    abort_anywhere: bool,
+    #[arg(
+        long,
         help_heading = "Profile options",
         help = "RFC 9293 §3.6.1 MAY-2: TIME-WAIT accepts a SYN above the old incarnation's numbers as a new connection, with an ISS above the old ones, and returns to TIME-WAIT if that handshake fails [off in every preset]"
     )]
@@ -68,6 +83,8 @@ impl Budgets {
             }
         };
         set(&mut cfg.opens, self.opens);
+        set(&mut cfg.bytes[0], self.bytes_a);
+        set(&mut cfg.bytes[1], self.bytes_b);
         set(&mut cfg.losses, self.losses);
         set(&mut cfg.dups, self.dups);
         set(&mut cfg.delays, self.delays);
@@ -75,6 +92,7 @@ impl Budgets {
         set(&mut cfg.crashes, self.crashes);
         set(&mut cfg.injections, self.injections);
         set(&mut cfg.retries, self.retries);
+        cfg.abort_anywhere |= self.abort_anywhere;
         cfg.time_wait_reopen |= self.time_wait_reopen;
     }
 
@@ -82,6 +100,8 @@ impl Budgets {
     pub fn any(&self) -> bool {
         [
             self.opens,
+            self.bytes_a,
+            self.bytes_b,
             self.losses,
             self.dups,
             self.delays,
@@ -92,6 +112,7 @@ impl Budgets {
         ]
         .iter()
         .any(Option::is_some)
+            || self.abort_anywhere
             || self.time_wait_reopen
     }
 }

@@ -20,7 +20,7 @@ use crate::{launch, progress};
 /// Check every property exhaustively.
 ///
 /// Visits every reachable state of the world (a preset, a profile and the
-/// budgets), evaluates the 10 safety properties and 10 scenarios of `synfin
+/// budgets), evaluates the 11 safety properties and 10 scenarios of `synfin
 /// list` on each, and prints how many states there were and a verdict per
 /// property: `holds` or `VIOLATED` for safety, `reached` or `MISSED` for a
 /// scenario, with the length of the shortest example. A safety property the
@@ -503,6 +503,15 @@ fn world_args(cfg: &Config) -> String {
     }
     if cfg.profile != Profile::Rfc9293 {
         out += &format!(" --profile {}", cfg.profile);
+    }
+    let preset = Config::new(cfg.preset, cfg.profile, None);
+    for (h, flag) in [(0, "--bytes-a"), (1, "--bytes-b")] {
+        if cfg.bytes[h] != preset.bytes[h] {
+            out += &format!(" {flag} {}", cfg.bytes[h]);
+        }
+    }
+    if cfg.abort_anywhere && !preset.abort_anywhere {
+        out += " --abort-anywhere";
     }
     if cfg.time_wait_reopen {
         out += " --time-wait-reopen";

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install the mdBook that builds the book (docs/), from the crate registry,
+# unless it is installed already. scripts/build-book.sh calls it; .ci/run
+# starts it early, in the background, while the tests run.
+set -euo pipefail
+version=0.5.4
+if ! mdbook --version 2>/dev/null | grep -q "v$version"; then
+  echo "install-mdbook: installing mdBook $version from the crate registry" >&2
+  cargo install mdbook --version "$version" --locked --no-default-features --features search
+fi
