@@ -615,18 +615,15 @@ impl Sys {
                 host.note_syn_timeout();
                 self.give_up(cfg, h)
             }
-            // The broken design: the timer runs on, doubling, and R2 still
-            // gives up, but a lost SYN is never sent again.
-            St::SynSent if cfg.is(Variant::NoSynRetransmit) => {
-                host.note_syn_timeout();
-                host.retries += 1;
-                host.timer = Some(cfg.rto << host.retries);
-            }
             _ => {
                 host.note_syn_timeout();
                 host.retries += 1;
                 host.timer = Some(cfg.rto << host.retries);
-                self.retransmit(h);
+                // The broken design: the timer runs on, doubling, and R2
+                // still gives up, but a lost SYN is never sent again.
+                if !(host.state == St::SynSent && cfg.is(Variant::NoSynRetransmit)) {
+                    self.retransmit(h);
+                }
             }
         }
     }
