@@ -2,8 +2,8 @@
 
     python3 scripts/check-readme.py      (after `cargo build --release`)
 
-Every ```text block of README.md that starts with `$ COMMAND` is run with target/release on the
-PATH; each line of the block after the first must appear in the command's output, in order
+Every ```text block of README.md that starts with `$ COMMAND` is run with target/release (or
+SYNFIN_BIN_DIR, a directory with the programs already built) first on the PATH; each line of the block after the first must appear in the command's output, in order
 (trailing spaces ignored, and durations such as `0.9 s` may differ). A line `...` stands for
 any number of lines. Exit 1 names the first
 line that is not there.
@@ -16,7 +16,9 @@ import subprocess
 import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
-target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target")) / "release"
+target = os.environ.get("SYNFIN_BIN_DIR") or (
+    pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target")) / "release")
+target = pathlib.Path(target).resolve()
 env = dict(os.environ, PATH=f"{target}{os.pathsep}{os.environ['PATH']}")
 blocks = re.findall(r"```text\n\$ (.*?)\n(.*?)```", (root / "README.md").read_text(), re.S)
 if not blocks:

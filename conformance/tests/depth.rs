@@ -14,10 +14,10 @@ use synfin_conformance::target::SynfinTcp;
 use synfin_conformance::trace::{parse_trace, Suite};
 use synfin_model::{trace, Config, Preset, Profile};
 
-/// Depth 9: about 100,000 traces per profile, 36 s for both profiles in a
-/// debug build on 2 cores (depth 8: 26,750 traces, 10 s). `SYNFIN_DEPTH`
-/// overrides it.
-const DEPTH: usize = 9;
+/// Depth 8: 26,750 traces per profile, 10 s for both profiles in a debug
+/// build on 2 cores; depth 9 (about 100,000 traces, 36 s) cost CI more
+/// than its 20 minutes allowed. `SYNFIN_DEPTH=9` runs it.
+const DEPTH: usize = 8;
 
 #[test]
 fn every_quick_path_to_depth_conforms_under_both_profiles() {
