@@ -52,6 +52,15 @@ fn bad_names_exit_2_with_the_valid_ones() {
 }
 
 #[test]
+fn bytes_past_their_range_exit_2_with_the_range() {
+    for flag in ["--bytes-a", "--bytes-b"] {
+        let (code, _, err) = synfin(&["check", "--preset", "quick", flag, "4"]);
+        assert_eq!(code, 2, "{flag}: {err}");
+        assert!(err.contains("0..=3"), "{flag}: {err}");
+    }
+}
+
+#[test]
 fn quick_check_passes_with_json_report() {
     let (code, out, _) = synfin(&["check", "--preset", "quick", "--json"]);
     assert_eq!(code, 0, "{out}");
