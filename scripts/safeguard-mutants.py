@@ -169,6 +169,32 @@ MUTANTS = [
         "connect-timeout",
     ),
     (
+        "last-ack-closes",
+        "the passive closer's LAST-ACK goes to CLOSED when its FIN is acknowledged; only the side that closed first waits in TIME-WAIT (§3.10.7.4 fifth step; Figure 5)",
+        "arrive.rs",
+        """            St::LastAck if fin_acked => {
+                host.delete_tcb(End::Orderly);""",
+        """            St::LastAck if fin_acked => {
+                self.enter_time_wait(cfg, x);""",
+        "quick",
+        "rfc9293",
+        "rfc-transitions",
+    ),
+    (
+        "reopen-after-clock",
+        "a host opens a new incarnation only after TIME-WAIT, or once its ISN clock has passed the numbers its last one used (§3.4.1; the model's reopen gate)",
+        "tcb.rs",
+        """    pub fn may_reuse(&self, cfg: &Config) -> bool {
+        self.end == End::TimeWaitDone""",
+        """    pub fn may_reuse(&self, cfg: &Config) -> bool {
+        true || self.end == End::TimeWaitDone""",
+        # Without the gate, `reincarnation` outgrows 13 GiB; without its
+        # ABORT and data, 45,717,762 states.
+        "reincarnation --aborts 0 --bytes-a 0",
+        "rfc9293",
+        "handshake-agreement",
+    ),
+    (
         "fin-timer",
         "a FIN is queued for retransmission: sending it starts the timer (§3.10.4; RFC 6298 (5.1))",
         "system.rs",
