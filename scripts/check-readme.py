@@ -3,10 +3,10 @@
     python3 scripts/check-readme.py      (after `cargo build --release`)
 
 Every ```text block of README.md that starts with `$ COMMAND` is run with target/release (or
-SYNFIN_BIN_DIR, a directory with the programs already built) first on the PATH; each line of the block after the first must appear in the command's output, in order
-(trailing spaces ignored, and durations such as `0.9 s` may differ). A line `...` stands for
-any number of lines. Exit 1 names the first
-line that is not there.
+SYNFIN_BIN_DIR, a directory with the programs already built) first on the PATH; each line of
+the block after the first must appear in the command's output, in order (trailing spaces
+ignored, and durations such as `0.9 s` may differ). A line `...` stands for any number of
+lines. Exit 1 names the first line that is not there.
 """
 import os
 import pathlib
