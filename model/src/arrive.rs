@@ -383,10 +383,15 @@ impl Sys {
         if !matches!(host.state, St::Established | St::FinWait1 | St::FinWait2) {
             return;
         }
-        // ghost: the byte must be the next one a peer incarnation sent to
-        // this incarnation of ours (see `Seg::g_to`), and no byte is taken
-        // but at RCV.NXT.
-        if seg.g_to != host.inc || seg.g_idx != host.delivered {
+        // ghost: the byte must be the next one of a sender incarnation we
+        // are paired with on either half of the connection: it took our SYN
+        // (`Seg::g_to`), or we took its SYN or one identical on the wire
+        // (`peer_inc`). Wire-identical SYNs and a SYN,ACK answered twice can
+        // pair the halves with different incarnations; either pairing puts
+        // the byte in the stream we synchronized to. No byte is taken but at
+        // RCV.NXT.
+        let paired = seg.g_to == host.inc || seg.g_inc == host.peer_inc;
+        if !paired || seg.g_idx != host.delivered {
             self.broken |= monitor::STREAM;
         }
         if seg.seq != host.rcv_nxt {

@@ -70,10 +70,11 @@ pub struct Seg {
     /// Ghost: the sender's incarnation.
     pub g_inc: u8,
     /// Ghost: the receiver's incarnation the sender was connected with when
-    /// it sent (the one whose SYN it took; 0 before that). A byte or FIN
-    /// taken by any other incarnation is old data: what distinguishes it
-    /// is not the wire, which a fixed ISN can make identical, but the
-    /// connection it was written into.
+    /// it sent (the one whose SYN it took; 0 before that). A byte taken by
+    /// an incarnation paired with its sender on neither half of the
+    /// connection (neither this nor the receiver's `peer_inc`) is old data:
+    /// what distinguishes it is not the wire, which a fixed ISN can make
+    /// identical, but the connection it was written into.
     pub g_to: u8,
     /// Ghost: the data byte's index in its stream, or for a FIN the number of bytes before it.
     pub g_idx: u8,
