@@ -138,25 +138,6 @@ pub enum Action {
     Crash(usize),
 }
 
-impl Action {
-    /// The host an application call or timer belongs to, or the receiver of a delivery.
-    pub fn host(&self) -> Option<usize> {
-        match *self {
-            Action::Listen(h)
-            | Action::Connect(h)
-            | Action::Send(h)
-            | Action::Close(h)
-            | Action::Abort(h)
-            | Action::Timeout(h)
-            | Action::Crash(h) => Some(h),
-            Action::Deliver(s) | Action::Duplicate(s) | Action::Delay(s) | Action::Inject(s) => {
-                Some(1 - s.from as usize)
-            }
-            _ => None,
-        }
-    }
-}
-
 /// The host's letter.
 pub fn name(h: usize) -> char {
     if h == A {
