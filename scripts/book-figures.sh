@@ -46,9 +46,10 @@ mkdir -p "$out"
   | sed -E 's/, [0-9.]+ s \(\+[0-9.]+ s for shortest paths\)//' >"$out/check-quick.txt"
 
 # Every scenario and every variant, as text and as SVG.
-while read -r s; do
-  "$synfin" show "$s" >"$out/show-$s.txt"
-  "$synfin" show "$s" --format svg >"$out/show-$s.svg"
+# A scenario that needs a profile option has it after its name.
+while read -r s needs; do
+  "$synfin" show "$s" ${needs:+"$needs"} >"$out/show-$s.txt"
+  "$synfin" show "$s" ${needs:+"$needs"} --format svg >"$out/show-$s.svg"
 done <"$out/scenario-names.txt"
 while read -r v; do
   "$synfin" explain "$v" >"$out/explain-$v.txt"
@@ -61,6 +62,8 @@ for s in simultaneous-open stale-syn-rejected; do
   "$synfin" show "$s" --textbook >"$out/show-$s-textbook.txt"
   "$synfin" show "$s" --textbook --format svg >"$out/show-$s-textbook.svg"
 done
+"$synfin" show time-wait-reopen --time-wait-reopen --textbook >"$out/show-time-wait-reopen-textbook.txt"
+"$synfin" show time-wait-reopen --time-wait-reopen --textbook --format svg >"$out/show-time-wait-reopen-textbook.svg"
 "$synfin" explain no-time-wait --textbook >"$out/explain-no-time-wait-textbook.txt"
 "$synfin" explain no-time-wait --textbook --format svg >"$out/explain-no-time-wait-textbook.svg"
 

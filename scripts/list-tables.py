@@ -2,7 +2,8 @@
 
 Usage: synfin list --json | python3 scripts/list-tables.py OUT_DIR
 Writes OUT_DIR/{properties,scenarios,variants,presets,profiles}.md and the
-scenario and variant names, one per line, for scripts/book-figures.sh.
+scenario and variant names, one per line, for scripts/book-figures.sh (a
+scenario that needs a profile option is followed by its flag).
 """
 import json
 import sys
@@ -29,8 +30,12 @@ def main():
 
     table(f"{out}/properties.md", ["property", "statement", "RFC", "claimed to hold under"],
           [[code(p["name"]), p["statement"], p["reference"], claim(p)] for p in d["properties"]])
+    def reached(p):
+        n = p.get("needs")
+        return p["statement"] + (f" (checked only with {code(n)})" if n else "")
+
     table(f"{out}/scenarios.md", ["scenario", "what is reached", "RFC"],
-          [[code(p["name"]), p["statement"], p["reference"]] for p in d["scenarios"]])
+          [[code(p["name"]), reached(p), p["reference"]] for p in d["scenarios"]])
     table(f"{out}/variants.md", ["variant", "the change", "must break"],
           [[code(v["name"]), v["change"], code(v["breaks"])] for v in d["variants"]])
     table(f"{out}/presets.md", ["preset", "world"],
@@ -39,7 +44,8 @@ def main():
           [[code(p["name"]), p["about"]] for p in d["profiles"]])
     for key in ("scenarios", "variants"):
         with open(f"{out}/{key[:-1]}-names.txt", "w") as f:
-            f.write("".join(p["name"] + "\n" for p in d[key]))
+            f.write("".join(" ".join([p["name"]] + ([p["needs"]] if p.get("needs") else [])) + "\n"
+                            for p in d[key]))
 
 
 main()

@@ -58,7 +58,8 @@ pub struct Report {
     pub seconds: f64,
     /// Wall time of the shortest-path searches.
     pub shortest_seconds: f64,
-    /// One verdict per property, in [`properties::ALL`] order. After a
+    /// One verdict per property checked in the world
+    /// ([`properties::checked`]), in [`properties::ALL`] order. After a
     /// stop ([`Report::stopped`]) only what was found so far: no paths, and
     /// a property not yet discovered is not known to hold.
     pub verdicts: Vec<Verdict>,
@@ -333,8 +334,7 @@ fn finish(
         paths.extend(search::examples(cfg, &reached));
     }
     let shortest_seconds = t.elapsed().as_secs_f64();
-    let verdicts = properties::ALL
-        .iter()
+    let verdicts = properties::checked(cfg)
         .map(|p| {
             let found = discovered.contains(&p.name);
             Verdict {

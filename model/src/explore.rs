@@ -78,8 +78,7 @@ pub fn run(cfg: &Config, addr: SocketAddr, threads: usize) -> Result<(), String>
         // Scenarios first: their examples are shallow. Safety properties
         // need the whole space searched before "no counterexample" is known.
         for expectation in [Expectation::Sometimes, Expectation::Always] {
-            let props: Vec<_> = properties::ALL
-                .iter()
+            let props: Vec<_> = properties::checked(&cfg)
                 .filter(|p| p.expectation == expectation)
                 .collect();
             let names: Vec<&'static str> = props.iter().map(|p| p.name).collect();

@@ -129,6 +129,7 @@ const CONDITIONS: [fn(&TcpModel, &Sys) -> bool; properties::ALL.len()] = [
     condition::<18>,
     condition::<19>,
     condition::<20>,
+    condition::<21>,
 ];
 
 impl Model for TcpModel {
@@ -158,7 +159,7 @@ impl Model for TcpModel {
         properties::ALL
             .iter()
             .zip(CONDITIONS)
-            .filter(|(p, _)| self.wanted(p.name))
+            .filter(|(p, _)| p.applies(&self.cfg) && self.wanted(p.name))
             .map(|(p, condition)| match p.expectation {
                 Expectation::Always => Property::always(p.name, condition),
                 Expectation::Sometimes => Property::sometimes(p.name, condition),

@@ -1,5 +1,6 @@
 //! The properties checked on every reachable state: 11 safety properties
-//! (`always`) and 10 named scenarios (`sometimes`).
+//! (`always`) and 11 named scenarios (`sometimes`), one of which
+//! ([`Prop::needs`]) only a profile option makes possible.
 //!
 //! Properties that are about a transition rather than a state
 //! (no-phantom-connection, stream-integrity, orderly-close, rfc-transitions,
@@ -14,7 +15,7 @@
 //! property meets its profile's claim, so a demonstration that stops
 //! failing fails the check.
 
-use crate::config::Profile;
+use crate::config::{Config, Profile};
 use crate::system::{monitor, Sys, A, B};
 use crate::tcb::{End, St};
 
@@ -44,11 +45,39 @@ pub struct Prop {
     /// line, e.g. RFC 1337's account): under that profile the check expects
     /// a counterexample instead of "holds".
     pub fails_under: Option<(Profile, &'static str)>,
+    /// A scenario only this profile option makes possible: without it no
+    /// state can show the scenario, so it is not checked (rather than
+    /// reported missed).
+    pub needs: Option<Needs>,
+}
+
+/// A profile option a scenario needs ([`Prop::needs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// RFC 9293 §3.6.1 MAY-2, `--time-wait-reopen`.
+    TimeWaitReopen,
+}
+
+impl Needs {
+    /// Is the option on in `cfg`?
+    pub fn met(self, cfg: &Config) -> bool {
+        match self {
+            Needs::TimeWaitReopen => cfg.time_wait_reopen,
+        }
+    }
+
+    /// The command-line flag that turns it on.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Needs::TimeWaitReopen => "--time-wait-reopen",
+        }
+    }
 }
 
 macro_rules! props {
     ($($name:literal, $exp:ident, $fn:ident, $reference:literal, $statement:literal
-       $(, fails under $profile:ident: $why:literal)?;)*) => {
+       $(, fails under $profile:ident: $why:literal)?
+       $(, needs $needs:ident)?;)*) => {
         /// Every property, safety first, in a fixed order.
         pub const ALL: &[Prop] = &[$(Prop {
             name: $name,
@@ -57,10 +86,13 @@ macro_rules! props {
             reference: $reference,
             holds: $fn,
             fails_under: props!(@fails $($profile, $why)?),
+            needs: props!(@needs $($needs)?),
         }),*];
     };
     (@fails) => { None };
     (@fails $profile:ident, $why:literal) => { Some((Profile::$profile, $why)) };
+    (@needs) => { None };
+    (@needs $needs:ident) => { Some(Needs::$needs) };
 }
 
 props! {
@@ -108,6 +140,9 @@ props! {
         "TIME-WAIT acknowledges a retransmitted FIN and restarts 2·MSL";
     "abort-reset", Sometimes, abort_reset, "RFC 9293 §3.10.5",
         "ABORT sends a RST and the peer's connection is reset";
+    "time-wait-reopen", Sometimes, time_wait_reopen, "RFC 9293 §3.6.1 (MAY-2)",
+        "an endpoint in TIME-WAIT takes a SYN above its old sequence numbers as a new connection at once, instead of after 2·MSL",
+        needs TimeWaitReopen;
 }
 
 impl Prop {
@@ -117,11 +152,23 @@ impl Prop {
         self.fails_under.is_some_and(|(p, _)| p == profile)
     }
 
+    /// Is the property checked in `cfg`'s world? Every one is, but a
+    /// scenario that needs an option that is off ([`Prop::needs`]).
+    pub fn applies(&self, cfg: &Config) -> bool {
+        self.needs.is_none_or(|n| n.met(cfg))
+    }
+
     /// Does `s` violate this property (safety) or show it (scenario)? The
     /// states every search here looks for.
     pub fn hit(&self, s: &Sys) -> bool {
         (self.holds)(s) != (self.expectation == Expectation::Always)
     }
+}
+
+/// The properties checked in `cfg`'s world ([`Prop::applies`]), in
+/// [`ALL`]'s order.
+pub fn checked(cfg: &Config) -> impl Iterator<Item = &'static Prop> + '_ {
+    ALL.iter().filter(|p| p.applies(cfg))
 }
 
 /// Look a property up by name.
@@ -267,4 +314,14 @@ fn abort_reset(s: &Sys) -> bool {
             && s.hosts[x].state == St::Closed
             && s.hosts[y].end == End::Aborted
     })
+}
+
+/// MAY-2 took the SYN before 2·MSL was over: the new incarnation is in
+/// SYN-RECEIVED with the old TIME-WAIT parked behind it (to return to
+/// should the SYN prove old), and that TIME-WAIT had ticks left. A reopen
+/// when the timer is already due saves nothing.
+fn time_wait_reopen(s: &Sys) -> bool {
+    s.hosts
+        .iter()
+        .any(|h| h.state == St::SynReceived && h.parked.is_some_and(|p| p.timer > 0))
 }

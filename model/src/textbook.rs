@@ -134,6 +134,49 @@ pub const SHAPES: &[Shape] = &[
         ],
     },
     Shape {
+        name: "time-wait-reopen",
+        figure: "RFC 9293 §3.6 Figure 12, then §3.6.1 MAY-2",
+        about: "B closes first and waits in TIME-WAIT; A, CLOSED through LAST-ACK, connects \
+                again; B's TIME-WAIT takes the SYN before its 2·MSL is over, and the new \
+                connection is ESTABLISHED",
+        // One loss: in a world without one, time passes only once the
+        // connection is over, and A's ISN clock (`Host::may_reuse`) lets it
+        // open again only when B's 2·MSL is up. A retransmission's wait
+        // moves the clock on earlier.
+        world: |c| {
+            quiet(c);
+            c.b_connects = false;
+            c.losses = c.losses.clamp(2, 2);
+            c.opens = c.opens.max(2);
+        },
+        milestones: &[
+            Milestone {
+                what: "B closes first, from ESTABLISHED",
+                step: |b, a, _| a == Action::Close(B) && b.hosts[B].state == St::Established,
+            },
+            Milestone {
+                what: "A leaves LAST-ACK for CLOSED; B is in TIME-WAIT",
+                step: |b, _, s| {
+                    b.hosts[A].state == St::LastAck
+                        && s.hosts[A].state == St::Closed
+                        && s.hosts[B].state == St::TimeWait
+                },
+            },
+            Milestone {
+                what: "A connects again while B is still in TIME-WAIT",
+                step: |b, a, _| a == Action::Connect(A) && b.hosts[B].state == St::TimeWait,
+            },
+            Milestone {
+                what: "B's TIME-WAIT, with time left, takes the SYN (MAY-2): SYN-RECEIVED",
+                step: |_, _, s| holds("time-wait-reopen", s),
+            },
+            Milestone {
+                what: "both ESTABLISHED: the new connection",
+                step: |_, _, s| holds("three-way-handshake", s),
+            },
+        ],
+    },
+    Shape {
         name: "no-time-wait",
         figure: "RFC 9293 §3.6 Figure 12, without TIME-WAIT",
         about: "A closes first; its last ACK is lost; B retransmits its FIN; A, already \

@@ -30,12 +30,17 @@ fn list_prints_every_name() {
 }
 
 #[test]
-fn list_json_has_eleven_properties_ten_scenarios_seven_variants() {
+fn list_json_has_eleven_properties_eleven_scenarios_seven_variants() {
     let (code, out, _) = synfin(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["properties"].as_array().unwrap().len(), 11);
-    assert_eq!(v["scenarios"].as_array().unwrap().len(), 10);
+    let scenarios = v["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 11);
+    let needs: Vec<_> = scenarios.iter().filter(|s| !s["needs"].is_null()).collect();
+    assert_eq!(needs.len(), 1);
+    assert_eq!(needs[0]["name"], "time-wait-reopen");
+    assert_eq!(needs[0]["needs"], "--time-wait-reopen");
     assert_eq!(v["variants"].as_array().unwrap().len(), 7);
 }
 
@@ -73,6 +78,31 @@ fn quick_check_passes_with_json_report() {
     let props = v["properties"].as_array().unwrap();
     assert_eq!(props.len(), 21);
     assert!(props.iter().all(|p| p["holds"] == true));
+    // MAY-2's scenario is not checked without the option, and says why.
+    assert_eq!(
+        v["not_checked"],
+        serde_json::json!([{"name": "time-wait-reopen", "needs": "--time-wait-reopen"}])
+    );
+    let (code, out, _) = synfin(&["check", "--preset", "quick"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("time-wait-reopen")
+            && l.contains("n/a")
+            && l.ends_with("needs --time-wait-reopen")),
+        "{out}"
+    );
+}
+
+/// A scenario drawn without the option it needs is a usage error that
+/// names the option; with it, it is drawn.
+#[test]
+fn show_refuses_a_scenario_without_its_option() {
+    let (code, out, err) = synfin(&["show", "time-wait-reopen", "--preset", "quick"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("needs --time-wait-reopen"), "{err}");
+    let (code, out, err) = synfin(&["show", "time-wait-reopen", "--time-wait-reopen"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SYN-RECEIVED"), "{out}");
 }
 
 /// Under rfc793, `time-wait-lasts-2msl` is claimed to fail (RFC 1337's

@@ -3,18 +3,24 @@
 //! and `synfin explain` print.
 //!
 //! Scenarios use the quick preset (`synfin show NAME --preset quick`),
-//! variants the default preset as `synfin explain` does. short-time-wait's
+//! but time-wait-reopen, which needs default's second OPEN and MAY-2
+//! (`synfin show time-wait-reopen --time-wait-reopen`); variants the default preset as `synfin explain` does. short-time-wait's
 //! counterexample needs a breadth-first search of about 30 s in release
 //! builds, so it runs only in release
 //! (`cargo test --release -p synfin-model --test diagrams`).
 
 use synfin_model::diagram::{self, text, Format};
-use synfin_model::properties::{self, Expectation};
+use synfin_model::properties::{self, Expectation, Needs};
 use synfin_model::search;
 use synfin_model::{Config, Preset, Profile, Variant};
 
 fn scenario(name: &'static str, preset: Preset) {
-    let cfg = Config::new(preset, Profile::Rfc9293, None);
+    let mut cfg = Config::new(preset, Profile::Rfc9293, None);
+    // A scenario that needs a profile option is drawn with it on.
+    match properties::by_name(name).and_then(|p| p.needs) {
+        Some(Needs::TimeWaitReopen) => cfg.time_wait_reopen = true,
+        None => {}
+    }
     let path = search::shortest(&cfg, &[name])
         .remove(name)
         .unwrap_or_else(|| panic!("scenario {name} unreachable under preset {preset}"));
@@ -57,6 +63,8 @@ scenarios! {
     scenario_time_wait_reacks_fin "time-wait-reacks-fin" Quick;
     scenario_abort_reset "abort-reset" Quick;
     scenario_connect_timeout "connect-timeout" Quick;
+    // Quick has one OPEN each: B needs a second to reopen its TIME-WAIT.
+    scenario_time_wait_reopen "time-wait-reopen" Default;
 }
 
 #[test]

@@ -24,9 +24,10 @@ fn quick_rfc9293_holds_everything_and_reaches_every_scenario() {
 /// answers), and every scenario is reached.
 #[test]
 fn quick_rfc793_holds_everything_but_its_two_demonstrations() {
-    let checker = exhaustive(Config::new(Preset::Quick, Profile::Rfc793, None));
+    let cfg = Config::new(Preset::Quick, Profile::Rfc793, None);
+    let checker = exhaustive(cfg.clone());
     assert_eq!(checker.unique_state_count(), QUICK_RFC793_STATES);
-    for p in properties::ALL {
+    for p in properties::checked(&cfg) {
         let discovered = checker.discovery(p.name).is_some();
         let claimed = match p.expectation {
             Expectation::Always => p.expected_to_fail(Profile::Rfc793),
@@ -197,8 +198,7 @@ fn scenario_examples_are_paths_of_the_full_world() {
     let mut cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
     (cfg.dups, cfg.delays) = (1, 1);
     let model = TcpModel::new(cfg.clone());
-    let names: Vec<&'static str> = properties::ALL
-        .iter()
+    let names: Vec<&'static str> = properties::checked(&cfg)
         .filter(|p| p.expectation == Expectation::Sometimes)
         .map(|p| p.name)
         .collect();
@@ -360,7 +360,20 @@ fn every_property_has_a_statement_and_a_reference() {
             .iter()
             .filter(|p| p.expectation == Expectation::Sometimes)
             .count(),
-        10
+        11
+    );
+    // Only MAY-2's scenario needs an option, and only a scenario may.
+    let needs: Vec<_> = properties::ALL
+        .iter()
+        .filter_map(|p| p.needs.map(|n| (p.name, p.expectation, n)))
+        .collect();
+    assert_eq!(
+        needs,
+        [(
+            "time-wait-reopen",
+            Expectation::Sometimes,
+            properties::Needs::TimeWaitReopen
+        )]
     );
     for p in properties::ALL {
         assert!(

@@ -8,9 +8,9 @@
 use std::collections::{HashSet, VecDeque};
 
 use synfin_model::check::{self, Engine, Options};
-use synfin_model::properties;
 use synfin_model::system::B;
 use synfin_model::tcb::St;
+use synfin_model::{properties, search, textbook};
 use synfin_model::{Action, Config, Preset, Profile, Sys};
 
 /// Two incarnations per host, one loss (so that time passes while a
@@ -138,4 +138,31 @@ fn reincarnation_with_may2_holds_everything() {
     for v in &report.verdicts {
         assert!(v.holds && !v.expected_to_fail, "{} under MAY-2", v.name);
     }
+}
+
+/// The scenario that draws MAY-2 is checked only with the option on: its
+/// shortest example reopens B's TIME-WAIT with a tick of 2·MSL left, and
+/// without MAY-2 it is not checked at all (no reachable state shows it:
+/// the world above has no reopen).
+#[test]
+fn the_reopen_scenario_needs_may2() {
+    let p = properties::by_name("time-wait-reopen").unwrap();
+    let mut cfg = Config::new(Preset::Default, Profile::Rfc9293, None);
+    assert!(!p.applies(&cfg));
+    assert!(properties::checked(&cfg).all(|q| q.name != p.name));
+    cfg.time_wait_reopen = true;
+    assert!(p.applies(&cfg));
+    let path = search::examples(&cfg, &[p.name]).remove(p.name).unwrap();
+    assert_eq!(path.len() - 1, 20, "the shortest example");
+    let (last, _) = &path[path.len() - 1];
+    let b = &last.hosts[B];
+    assert_eq!(b.state, St::SynReceived);
+    assert!(b.parked.is_some_and(|t| t.timer > 0), "2·MSL not over");
+    // Its textbook shape: Figure 12's close, then the reopen, to
+    // ESTABLISHED; two losses let A's ISN clock move on before the close.
+    let shape = textbook::for_name(p.name).unwrap();
+    let (path, world) = textbook::search(&cfg, shape).unwrap();
+    assert_eq!(path.len() - 1, 22);
+    assert_eq!(textbook::raised(&cfg, shape), ["--losses 2"]);
+    assert_eq!(world.losses, 2);
 }

@@ -147,13 +147,13 @@ pub fn cover_paths(cfg: &Config) -> (Vec<Vec<Action>>, BTreeSet<String>, usize) 
     (paths, keys, nodes.len())
 }
 
-/// An example path of every scenario (a `sometimes` property), in
+/// An example path of every scenario (a `sometimes` property) checked in
+/// `cfg`'s world ([`properties::checked`]), in
 /// `synfin list` order: the path `synfin show` draws
 /// ([`search::examples`]); `Err` names the scenarios no reachable
 /// state shows.
 pub fn scenario_paths(cfg: &Config) -> Result<Vec<(&'static str, Vec<Action>)>, Vec<&'static str>> {
-    let names: Vec<&'static str> = properties::ALL
-        .iter()
+    let names: Vec<&'static str> = properties::checked(cfg)
         .filter(|p| p.expectation == Expectation::Sometimes)
         .map(|p| p.name)
         .collect();

@@ -20,10 +20,12 @@ use crate::{launch, progress};
 /// Check every property exhaustively.
 ///
 /// Visits every reachable state of the world (a preset, a profile and the
-/// budgets), evaluates the 11 safety properties and 10 scenarios of `synfin
+/// budgets), evaluates the 11 safety properties and 11 scenarios of `synfin
 /// list` on each, and prints how many states there were and a verdict per
 /// property: `holds` or `VIOLATED` for safety, `reached` or `MISSED` for a
-/// scenario, with the length of the shortest example. A safety property the
+/// scenario, with the length of the shortest example; `n/a` for a scenario
+/// the world's options rule out (time-wait-reopen needs
+/// --time-wait-reopen). A safety property the
 /// profile is known to break is claimed to fail instead: `fails` as
 /// expected, or `HOLDS` if no counterexample exists (under rfc793,
 /// time-wait-lasts-2msl: RFC 1337's TIME-WAIT assassination, and
@@ -426,6 +428,15 @@ fn report_text(cfg: &Config, r: &Report) -> String {
             len.trim_end()
         );
     }
+    if cfg.variant.is_none() {
+        for p in properties::ALL.iter().filter(|p| !p.applies(cfg)) {
+            let needs = p.needs.map_or("", |n| n.flag());
+            out += &format!(
+                "{:<24} {:<10} {:<9} needs {needs}\n",
+                p.name, "scenario", "n/a"
+            );
+        }
+    }
     for v in r.verdicts.iter().filter(|v| !v.holds || v.expected_to_fail) {
         let why = properties::by_name(v.name)
             .and_then(|p| p.fails_under)
@@ -546,5 +557,9 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
             "trace_length": v.path.as_ref().map(|p| p.len() - 1),
             "trace": v.path.as_ref().map(|p| p.iter().filter_map(|(_, a)| a.map(|a| render::action(&a))).collect::<Vec<_>>()),
         })).collect::<Vec<_>>(),
+        "not_checked": properties::ALL.iter()
+            .filter(|p| cfg.variant.is_none() && !p.applies(cfg))
+            .map(|p| json!({"name": p.name, "needs": p.needs.map(|n| n.flag())}))
+            .collect::<Vec<_>>(),
     })
 }

@@ -54,6 +54,9 @@ fn list_text() -> String {
         .filter(|p| p.expectation == Expectation::Sometimes)
     {
         out += &format!("  {:<24} {} [{}]\n", p.name, p.statement, p.reference);
+        if let Some(needs) = p.needs {
+            out += &format!("  {:<24} checked only with {}\n", "", needs.flag());
+        }
     }
     out += "\nVariants (broken designs):\n";
     for v in Variant::ALL {
@@ -81,6 +84,7 @@ fn list_json() -> serde_json::Value {
                     "statement": p.statement,
                     "reference": p.reference,
                     "fails_under": p.fails_under.map(|(profile, why)| json!({"profile": profile.name(), "why": why})),
+                    "needs": p.needs.map(|n| n.flag()),
                 })
             })
             .collect::<Vec<_>>()

@@ -18,7 +18,8 @@ use crate::{progress, usage};
 /// Draw an example of a scenario as a sequence diagram.
 ///
 /// A scenario is a situation every correct TCP can reach, such as the
-/// three-way handshake; `synfin list` names all ten. The example is the
+/// three-way handshake; `synfin list` names all eleven (time-wait-reopen
+/// only with --time-wait-reopen, the option that allows it). The example is the
 /// shortest path to it that needs no duplication, delay or crash, or
 /// failing that the shortest path. The text diagram has A's lifeline on
 /// the left and B's on the right, one row per step: `*connect` for an
@@ -35,8 +36,8 @@ Examples:
   synfin show three-way-handshake --format pcapng --out handshake.pcapng
 
 Exit status: 0 drawn, 1 no reachable state shows the scenario in this world,
-2 bad usage (or --format pcapng to a terminal without --out), or an
-unwritable --out.")]
+2 bad usage (a scenario without the option it needs, or --format pcapng to
+a terminal without --out), or an unwritable --out.")]
 pub struct ShowArgs {
     #[arg(value_parser = diagram::scenario, help = one_of("scenario", &scenarios()))]
     scenario: &'static str,
@@ -256,6 +257,16 @@ pub fn show(args: ShowArgs) -> ExitCode {
     let mut cfg = Config::new(args.preset, args.profile, None);
     args.budgets.apply(&mut cfg);
     let name = args.scenario;
+    if let Some(needs) = properties::by_name(name)
+        .and_then(|p| p.needs)
+        .filter(|n| !n.met(&cfg))
+    {
+        eprintln!(
+            "synfin show: {name} needs {flag}: without it no state can show it (try `synfin show {name} {flag}`)",
+            flag = needs.flag()
+        );
+        return ExitCode::from(2);
+    }
     let (path, shape) = if args.textbook {
         let shape = match shape("show", "scenario", name) {
             Ok(s) => s,
