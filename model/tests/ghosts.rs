@@ -3,7 +3,10 @@
 //! and a ghost that excuses more still lets them hold. So each case here is a
 //! constructed state where the ghost must tell two things apart, and
 //! `scripts/model-mutants.sh` runs this file besides `ci_worlds.rs`.
-//! Failures say `killed by ghost:`, which the script counts apart.
+//! Failures say `killed by ghost:`, which the script counts apart. A
+//! scenario's ghost can be lenient the same way: the SYN-SENT timings that
+//! `syn-retransmit-backoff` reads must tell a doubled RTO from a constant one,
+//! which the model (it always doubles) never shows them.
 //!
 //! `stream-integrity` judges a byte by the pairing of either half of the
 //! connection: its sender took the receiver's SYN (`Seg::g_to`), or the
@@ -199,5 +202,37 @@ fn a_byte_paired_on_the_receive_half_only_keeps_the_stream_intact() {
     assert!(
         !stream_integrity().hit(&t),
         "killed by ghost: either pairing is enough"
+    );
+}
+
+/// `syn-retransmit-backoff` is reached only when the second wait in
+/// SYN-SENT was twice the first (`Host::backed_off`). The timings are
+/// ghosts, kept across each step in SYN-SENT; a host whose timer is re-armed
+/// for the same RTO, as a constant RTO would re-arm it, must not count. Two
+/// SYNs are lost in turn and each timer runs out: once as the model re-arms
+/// it (doubled), once set back by hand to one RTO.
+#[test]
+fn a_constant_rto_is_no_backoff() {
+    let backed_off = |constant: bool| {
+        let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+        let mut s = Sys::initial(&cfg);
+        s.step(&cfg, Action::Connect(A));
+        for round in 0..2 {
+            let syn = s.net[0];
+            s.step(&cfg, Action::Lose(syn));
+            while s.hosts[A].timer != Some(0) {
+                s.step(&cfg, Action::Tick);
+            }
+            s.step(&cfg, Action::Timeout(A));
+            if round == 0 && constant {
+                s.hosts[A].timer = Some(cfg.rto);
+            }
+        }
+        s.hosts[A].backed_off
+    };
+    assert!(backed_off(false), "the doubled RTO is a backoff");
+    assert!(
+        !backed_off(true),
+        "killed by ghost: a constant RTO counted as a backoff"
     );
 }
