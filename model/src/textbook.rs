@@ -139,14 +139,14 @@ pub const SHAPES: &[Shape] = &[
         about: "B closes first and waits in TIME-WAIT; A, CLOSED through LAST-ACK, connects \
                 again; B's TIME-WAIT takes the SYN before its 2·MSL is over, and the new \
                 connection is ESTABLISHED",
-        // One loss: in a world without one, time passes only once the
-        // connection is over, and A's ISN clock (`Host::may_reuse`) lets it
-        // open again only when B's 2·MSL is up. A retransmission's wait
-        // moves the clock on earlier.
+        // Two losses: without a loss, time passes only once the connection
+        // is over, and A's ISN clock (`Host::may_reuse`) lets it open again
+        // only when B's 2·MSL is up. Each lost segment's retransmission
+        // wait moves A's clock on before the close.
         world: |c| {
             quiet(c);
             c.b_connects = false;
-            c.losses = c.losses.clamp(2, 2);
+            c.losses = 2;
             c.opens = c.opens.max(2);
         },
         milestones: &[
