@@ -428,14 +428,8 @@ fn report_text(cfg: &Config, r: &Report) -> String {
             len.trim_end()
         );
     }
-    if cfg.variant.is_none() {
-        for p in properties::ALL.iter().filter(|p| !p.applies(cfg)) {
-            let needs = p.needs.map_or("", |n| n.flag());
-            out += &format!(
-                "{:<24} {:<10} {:<9} needs {needs}\n",
-                p.name, "scenario", "n/a"
-            );
-        }
+    for (name, needs) in not_checked(cfg) {
+        out += &format!("{name:<24} {:<10} {:<9} needs {needs}\n", "scenario", "n/a");
     }
     for v in r.verdicts.iter().filter(|v| !v.holds || v.expected_to_fail) {
         let why = properties::by_name(v.name)
@@ -530,6 +524,15 @@ fn world_args(cfg: &Config) -> String {
     out
 }
 
+/// The scenarios the world's options rule out, with the flag each needs
+/// (none for a variant, which is checked for one property only).
+fn not_checked(cfg: &Config) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+    properties::ALL
+        .iter()
+        .filter(|p| cfg.variant.is_none() && !p.applies(cfg))
+        .filter_map(|p| Some((p.name, p.needs?.flag())))
+}
+
 fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
     json!({
         "preset": cfg.preset.name(),
@@ -557,9 +560,8 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
             "trace_length": v.path.as_ref().map(|p| p.len() - 1),
             "trace": v.path.as_ref().map(|p| p.iter().filter_map(|(_, a)| a.map(|a| render::action(&a))).collect::<Vec<_>>()),
         })).collect::<Vec<_>>(),
-        "not_checked": properties::ALL.iter()
-            .filter(|p| cfg.variant.is_none() && !p.applies(cfg))
-            .map(|p| json!({"name": p.name, "needs": p.needs.map(|n| n.flag())}))
+        "not_checked": not_checked(cfg)
+            .map(|(name, needs)| json!({"name": name, "needs": needs}))
             .collect::<Vec<_>>(),
     })
 }
