@@ -41,11 +41,15 @@ if ! cargo mutants --version >/dev/null 2>&1; then
   exit 2
 fi
 out=.
+# 120 s per test run unless the caller gives its own --timeout (a loaded
+# machine needs more: a test slowed past the limit counts as a timeout).
+timeout=(--timeout 120)
 args=("$@")
 for i in "${!args[@]}"; do
   case "${args[$i]}" in
     -o|--output) out=${args[$((i + 1))]:-.} ;;
     --output=*) out=${args[$i]#--output=} ;;
+    -t|--timeout|--timeout=*) timeout=() ;;
   esac
 done
 cd "$(dirname "$0")/.."
@@ -56,7 +60,7 @@ cargo mutants --package synfin-model \
   --file model/src/arrive.rs --file model/src/system.rs \
   --test-workspace=false --test-package synfin-model \
   --cargo-arg=--test=ci_worlds --cargo-arg=--test=ghosts --cargo-arg=--test=time_wait_reopen \
-  --timeout 120 "$@" || rc=$?
+  "${timeout[@]}" "$@" || rc=$?
 case "$rc" in
   0|2|3) ;;
   *) echo "model-mutants.sh: cargo-mutants exited $rc; no kill rate" >&2; exit "$rc" ;;
