@@ -36,18 +36,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUTANTS = [
     (
         "syn-sent-ack-check",
-        "SYN-SENT drops an ACK that does not acknowledge its SYN (§3.10.7.3 first check; Figure 9)",
+        "SYN-SENT drops an ACK that does not acknowledge its SYN (§3.10.7.3 first check; Figure 8)",
         "arrive.rs",
         "if has_ack && (seg.ack <= host.iss || seg.ack > host.snd_nxt) {",
         "if false {",
         "reincarnation",
         "rfc9293",
         "no-phantom-connection",
-        "it guards Figure 9's recovery, a liveness matter: without it the new connection fails instead of recovering, and stale-syn-rejected is still reached through CLOSED's RST",
+        "it guards Figure 8's recovery, a liveness matter: without it the new connection fails instead of recovering, and stale-syn-rejected is still reached through CLOSED's RST",
     ),
     (
         "syn-received-ack-check",
-        "SYN-RECEIVED is left for ESTABLISHED only on an ACK of its SYN (§3.10.7.4 fifth step; Figure 10)",
+        "SYN-RECEIVED is left for ESTABLISHED only on an ACK of its SYN (§3.10.7.4 fifth step)",
         "arrive.rs",
         "if host.snd_una < seg.ack && seg.ack <= host.snd_nxt {",
         "if true {",
@@ -129,14 +129,14 @@ MUTANTS = [
     ),
     (
         "listen-resets-ack",
-        "LISTEN answers an ACK with a RST (§3.10.7.2; Figure 9's recovery)",
+        "LISTEN answers an ACK with a RST (§3.10.7.2; Figure 11, where a LISTEN refuses a SYN,ACK)",
         "arrive.rs",
         "        if seg.ctl.has(Ctl::ACK) {\n            self.emit(x, Ctl::RST, seg.ack, 0, false, 0);\n            return;\n        }",
         "        if seg.ctl.has(Ctl::ACK) {\n            return;\n        }",
         "reincarnation",
         "rfc9293",
         "no-stuck-state",
-        'it lets a peer discover a half-open connection after a crash (Figure 11) at once rather than when its retransmissions give up; no safety property sees that speed, and reincarnation with a crash still holds everything without it (51,626,546 states)',
+        'it lets a peer discover a half-open connection after a crash (Figure 10, with the rebooted host in LISTEN) at once rather than when its retransmissions give up; no safety property sees that speed, and reincarnation with a crash still holds everything without it (51,626,546 states)',
     ),
     (
         "closed-resets",

@@ -181,7 +181,7 @@ fn lost_last_ack_is_recovered_from_time_wait() {
 fn stale_syn_ack_is_refused_and_passive_side_freed() {
     // Why three segments: B (LISTEN) got an old duplicate SYN from an earlier
     // incarnation and answers it; A (SYN-SENT with a newer ISS) rejects the
-    // SYN,ACK with a RST that B accepts, so B frees its state (Figure 9).
+    // SYN,ACK with a RST that B accepts, so B frees its state (Figure 8).
     let mut a = Connection::connect(
         config(),
         Instant::ZERO,

@@ -1,6 +1,6 @@
 //! Opening: CLOSED, LISTEN and SYN-SENT segment arrival (RFC 9293
 //! §3.10.7.1–§3.10.7.3), the three-way handshake, simultaneous open, and the
-//! stale SYN,ACK of Figure 9.
+//! stale SYN,ACK of Figure 8.
 
 mod common;
 
@@ -294,7 +294,7 @@ fn syn_ack_with_data_and_fin_is_processed() {
 
 #[test]
 fn syn_sent_stale_syn_ack_answered_with_rst_at_seg_ack() {
-    // Figure 9: an old duplicate SYN,ACK acknowledges a SYN of an earlier
+    // Figure 8: an old duplicate SYN,ACK acknowledges a SYN of an earlier
     // incarnation; SEG.ACK =< ISS, so <SEQ=SEG.ACK><CTL=RST> and stay.
     let mut s = socket_syn_sent();
     send!(s, seg(Flags::SYN | Flags::ACK, SeqNum(300), SeqNum(91)));

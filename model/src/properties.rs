@@ -98,7 +98,7 @@ macro_rules! props {
 props! {
     "handshake-agreement", Always, handshake_agreement, "RFC 9293 §3.4, §3.5",
         "in a synchronized state, an endpoint's IRS is the peer's ISS of the same incarnation";
-    "no-phantom-connection", Always, no_phantom_connection, "RFC 9293 §3.5 (Figure 9), RFC 793 p. 32",
+    "no-phantom-connection", Always, no_phantom_connection, "RFC 9293 §3.5 (Figure 8), RFC 793 p. 32",
         "an endpoint is ESTABLISHED only if its peer asked for this connection in this incarnation";
     "stream-integrity", Always, stream_integrity, "RFC 9293 §3.4, §3.4.1, §3.6.1",
         "what an application received is a prefix of what its peer sent in the same incarnation";
@@ -134,7 +134,7 @@ props! {
         "a SYN is retransmitted, and the wait after the retransmission is twice the wait before it (RTO, then 2·RTO)";
     "connect-timeout", Sometimes, connect_timeout, "RFC 9293 §3.8.3 (R2 for SYN)",
         "an active OPEN gives up after its retry limit";
-    "stale-syn-rejected", Sometimes, stale_syn_rejected, "RFC 9293 §3.5 Figure 9",
+    "stale-syn-rejected", Sometimes, stale_syn_rejected, "RFC 9293 §3.5 Figure 8",
         "an old duplicate SYN is refused by RST and the listener returns to LISTEN";
     "time-wait-reacks-fin", Sometimes, time_wait_reacks_fin, "RFC 9293 §3.10.7.4 (TIME-WAIT)",
         "TIME-WAIT acknowledges a retransmitted FIN and restarts 2·MSL";

@@ -87,7 +87,7 @@ pub const SHAPES: &[Shape] = &[
     },
     Shape {
         name: "stale-syn-rejected",
-        figure: "RFC 9293 §3.5 Figure 9",
+        figure: "RFC 9293 §3.5 Figure 8",
         about: "an old duplicate SYN from A's earlier connection reaches B's LISTEN while A \
                 opens a new one; A, in SYN-SENT, answers B's SYN,ACK with RST, B returns to \
                 LISTEN, and A's new SYN then opens the connection",

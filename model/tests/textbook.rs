@@ -74,7 +74,7 @@ fn simultaneous_open_is_figure_7() {
     }
 }
 
-/// Figure 9: an old SYN of A's first connection arrives at B's LISTEN while
+/// Figure 8: an old SYN of A's first connection arrives at B's LISTEN while
 /// A, in SYN-SENT, opens its second; A answers B's SYN,ACK with RST from
 /// SYN-SENT, B returns to LISTEN, and A's new SYN opens the connection.
 /// The figure needs a SYN that outlives its connection, which the default

@@ -55,7 +55,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("simultaneous-close", "RFC 9293 §3.6 Figure 13"),
     ("syn-retransmit-backoff", "RFC 6298 (5.5), RFC 9293 §3.8.1"),
     ("connect-timeout", "RFC 9293 §3.8.3 (R2 for SYN)"),
-    ("stale-syn-rejected", "RFC 9293 §3.5 Figure 9"),
+    ("stale-syn-rejected", "RFC 9293 §3.5 Figure 8"),
     ("time-wait-reacks-fin", "RFC 9293 §3.10.7.4 (TIME-WAIT)"),
     ("abort-reset", "RFC 9293 §3.10.5"),
 ];

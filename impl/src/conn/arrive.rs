@@ -260,7 +260,7 @@ impl Connection {
     /// §3.10.7.3 "first, check the ACK bit": "If SEG.ACK =< ISS or SEG.ACK >
     /// SND.NXT, send a reset (unless the RST bit is set, if so drop the
     /// segment and return) `<SEQ=SEG.ACK><CTL=RST>`". This is how a stale
-    /// SYN,ACK of an old incarnation is refused (§3.5, Figure 9).
+    /// SYN,ACK of an old incarnation is refused (§3.5, Figure 8).
     ///
     /// Returns `None` if the segment is done with, else whether an ACK was
     /// present and acceptable (`SND.UNA < SEG.ACK =< SND.NXT`).
