@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The second look at the model's surviving mutants: each mutant that
 # scripts/model-mutants.sh reported missed is applied again, in this tree,
-# and tried against what CI runs beyond that script's test command:
+# and tried against that script's test command as it is now and against
+# what CI runs beyond it:
 #
+#   - model-mutants.sh's own test command as it is now (ci_worlds.rs,
+#     ghosts.rs, time_wait_reopen.rs), which may have gained checks since
+#     the run;
 #   - model/tests/model.rs (the worlds' pinned counts, every variant's
-#     counterexample length, the properties' own tests), always;
+#     counterexample length, the properties' own tests);
 #   - with --default, `synfin check` on `default` under rfc9293 and rfc793
 #     (release build, half a minute each): CI's gate, a wider world than
 #     any the script's test command checks.
 #
-# A survivor either fails one of them (caught by the wider suite) or passes
-# all (equivalent or a gap: docs/src/reference/measured/model-mutants.md
+# A survivor either fails one of them (caught since, or by the wider suite)
+# or passes all (equivalent or a gap: docs/src/reference/measured/model-mutants.md
 # says which, and why). Timeouts are listed, not rerun: a mutant that makes
 # a check run forever needs a judgement, not a bigger limit.
 #
@@ -75,7 +79,7 @@ trap 'undo; exit 130' INT TERM
 log=$(mktemp -d)
 caught=0
 passed=0
-echo "${#missed[@]} survivors of $dir; each takes a build and model.rs (about 1.5 min)$($default && echo ', and default twice')"
+echo "${#missed[@]} survivors of $dir; each takes a build, the test command and model.rs (about 3 min)$($default && echo ', and default twice')"
 for entry in "${missed[@]}"; do
   name=${entry%%$'\t'*}
   diff=${entry#*$'\t'}
@@ -87,6 +91,12 @@ for entry in "${missed[@]}"; do
   patch -s -p0 < "$diff"
   applied=$diff
   verdicts=()
+  if cargo test -q -p synfin-model --test ci_worlds --test ghosts --test time_wait_reopen \
+    >"$log/now" 2>&1; then
+    verdicts+=("test command now passes")
+  else
+    verdicts+=("test command now FAILS: $(grep -m1 -o -E "killed by [a-z ]+:.*|panicked at .*" "$log/now" | cut -c1-160)")
+  fi
   if cargo test -q -p synfin-model --test model >"$log/model" 2>&1; then
     verdicts+=("model.rs passes")
   else
@@ -107,7 +117,7 @@ for entry in "${missed[@]}"; do
   undo
   if printf '%s\n' "${verdicts[@]}" | grep -q -E "FAILS|NOT as claimed"; then
     caught=$((caught + 1))
-    tag="caught by the wider suite"
+    tag="caught"
   else
     passed=$((passed + 1))
     tag="still survives"
@@ -117,7 +127,7 @@ for entry in "${missed[@]}"; do
   echo "    => $tag"
 done
 rm -rf "$log"
-echo "rechecked ${#missed[@]}: $caught caught by the wider suite, $passed still survive (equivalent or gaps: classify each)"
+echo "rechecked ${#missed[@]}: $caught caught now, $passed still survive (equivalent or gaps: classify each)"
 for t in "${timeouts[@]}"; do
   echo "timeout, not rerun: $t"
 done
