@@ -76,6 +76,12 @@ undo() {
 trap undo EXIT
 trap 'undo; exit 130' INT TERM
 
+# The line after a test's panic says what failed (`killed by verdict: ...`,
+# an assertion's message).
+why() {
+  grep -m1 -A1 "panicked at" "$1" | tail -1 | cut -c1-160
+}
+
 log=$(mktemp -d)
 caught=0
 passed=0
@@ -95,12 +101,12 @@ for entry in "${missed[@]}"; do
     >"$log/now" 2>&1; then
     verdicts+=("test command now passes")
   else
-    verdicts+=("test command now FAILS: $(grep -m1 -o -E "killed by [a-z ]+:.*|panicked at .*" "$log/now" | cut -c1-160)")
+    verdicts+=("test command now FAILS: $(why "$log/now")")
   fi
   if cargo test -q -p synfin-model --test model >"$log/model" 2>&1; then
     verdicts+=("model.rs passes")
   else
-    verdicts+=("model.rs FAILS: $(grep -m1 -E "panicked|assert" "$log/model" | cut -c1-160)")
+    verdicts+=("model.rs FAILS: $(why "$log/model")")
   fi
   if $default; then
     for profile in rfc9293 rfc793; do
