@@ -2,15 +2,16 @@
 # Load-bearing checks, measured: cargo-mutants over the model's segment
 # arrival and system transitions (model/src/arrive.rs, model/src/system.rs),
 # killed by the CI worlds (model/tests/ci_worlds.rs: quick, off-path,
-# old-duplicates and reincarnation as claimed under rfc9293 and rfc793, and
-# every variant still caught), by the ghosts' own tests
-# (model/tests/ghosts.rs: a lenient ghost lets every property still hold)
-# and by MAY-2's (model/tests/time_wait_reopen.rs: no CI world turns the
+# old-duplicates, reincarnation, three application worlds and a crash world
+# as claimed under rfc9293 and rfc793, and every variant still caught), by
+# the ghosts' own tests (model/tests/ghosts.rs: a lenient ghost lets every
+# property still hold) and by MAY-2's (model/tests/time_wait_reopen.rs: no CI world turns the
 # option on; its rules and its reincarnation world are checked there).
 # A mutant that survives changes a line no property of those worlds bears:
 # either it is equivalent (the model cannot tell) or it is a gap. The
 # survivors and their explanations are in
-# docs/src/reference/measured/model-mutants.md.
+# docs/src/reference/measured/model-mutants.md; scripts/mutant-recheck.sh
+# tries a run's survivors against the rest of CI.
 #
 #   scripts/model-mutants.sh                                   # all 505 mutants
 #   scripts/model-mutants.sh --shard 0/6 --sharding round-robin  # a sixth
