@@ -79,7 +79,7 @@ trap 'undo; exit 130' INT TERM
 # The line after a test's panic says what failed (`killed by verdict: ...`,
 # an assertion's message).
 why() {
-  grep -m1 -A1 "panicked at" "$1" | tail -1 | cut -c1-160
+  grep -a -m1 -A1 "panicked at" "$1" | tail -1 | tr -d '\000' | cut -c1-160
 }
 
 log=$(mktemp -d)
