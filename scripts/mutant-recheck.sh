@@ -23,7 +23,8 @@
 #
 # Each mutant is applied with `patch -p0` and taken back with `patch -R -p0`,
 # also on Ctrl-C; the tree's model/src must have no uncommitted change.
-# Exit 0 when every survivor was rechecked, 2 on bad usage.
+# Exit 0 when every survivor was rechecked, 1 when one did not apply to this
+# tree, 2 on bad usage.
 set -euo pipefail
 usage() {
   echo "usage: scripts/mutant-recheck.sh [--default] MUTANTS_OUT_DIR" >&2
@@ -85,6 +86,7 @@ why() {
 log=$(mktemp -d)
 caught=0
 passed=0
+stale=0
 echo "${#missed[@]} survivors of $dir; each takes a build, the test command and model.rs (about 3 min)$($default && echo ', and default twice')"
 for entry in "${missed[@]}"; do
   name=${entry%%$'\t'*}
@@ -92,6 +94,7 @@ for entry in "${missed[@]}"; do
   if ! patch --dry-run -s -p0 < "$diff" >/dev/null; then
     echo "$name"
     echo "    does not apply to this tree (check out the commit the mutants were made from)"
+    stale=$((stale + 1))
     continue
   fi
   patch -s -p0 < "$diff"
@@ -137,3 +140,7 @@ echo "rechecked ${#missed[@]}: $caught caught now, $passed still survive (equiva
 for t in "${timeouts[@]}"; do
   echo "timeout, not rerun: $t"
 done
+if [[ $stale -gt 0 ]]; then
+  echo "mutant-recheck.sh: $stale survivor(s) did not apply to this tree" >&2
+  exit 1
+fi
