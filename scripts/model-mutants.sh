@@ -5,8 +5,9 @@
 # old-duplicates, reincarnation, three application worlds and a crash world
 # as claimed under rfc9293 and rfc793, and every variant still caught), by
 # the ghosts' own tests (model/tests/ghosts.rs: a lenient ghost lets every
-# property still hold) and by MAY-2's (model/tests/time_wait_reopen.rs: no CI world turns the
-# option on; its rules and its reincarnation world are checked there).
+# property still hold) and by MAY-2's (model/tests/time_wait_reopen.rs: no
+# CI world turns the option on; its rules and its reincarnation world are
+# checked there). The list is in scripts/model-mutant-tests.sh.
 # A mutant that survives changes a line no property of those worlds bears:
 # either it is equivalent (the model cannot tell) or it is a gap. The
 # survivors and their explanations are in
@@ -54,13 +55,18 @@ for i in "${!args[@]}"; do
   esac
 done
 cd "$(dirname "$0")/.."
+source scripts/model-mutant-tests.sh
+test_args=()
+for t in "${MODEL_MUTANT_TESTS[@]}"; do
+  test_args+=("--cargo-arg=--test=$t")
+done
 start=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 cargo mutants --package synfin-model \
   --file model/src/arrive.rs --file model/src/system.rs \
   --test-workspace=false --test-package synfin-model \
-  --cargo-arg=--test=ci_worlds --cargo-arg=--test=ghosts --cargo-arg=--test=time_wait_reopen \
+  "${test_args[@]}" \
   "${timeout[@]}" "$@" || rc=$?
 case "$rc" in
   0|2|3) ;;

@@ -4,8 +4,8 @@
 # and tried against that script's test command as it is now and against
 # what CI runs beyond it:
 #
-#   - model-mutants.sh's own test command as it is now (ci_worlds.rs,
-#     ghosts.rs, time_wait_reopen.rs), which may have gained checks since
+#   - model-mutants.sh's own test command as it is now
+#     (scripts/model-mutant-tests.sh), which may have gained checks since
 #     the run;
 #   - model/tests/model.rs (the worlds' pinned counts, every variant's
 #     counterexample length, the properties' own tests);
@@ -50,22 +50,27 @@ if ! git diff --quiet -- model/src; then
   exit 2
 fi
 
-# name<TAB>diff path of every survivor, and the timeouts' names.
-mapfile -t missed < <(python3 - "$dir" <<'PY'
+# One line a survivor or a timeout: its outcome, name and diff, tab-separated.
+mapfile -t outcomes < <(python3 - "$dir" <<'PY'
 import json, os, sys
 d = sys.argv[1]
 for o in json.load(open(os.path.join(d, "outcomes.json")))["outcomes"]:
-    if o["summary"] == "MissedMutant":
-        print(o["scenario"]["Mutant"]["name"] + "\t" + os.path.join(d, o["diff_path"]))
+    if o["summary"] in ("MissedMutant", "Timeout"):
+        m = o["scenario"]["Mutant"]
+        print("\t".join((o["summary"], m["name"], os.path.join(d, o["diff_path"]))))
 PY
 )
-mapfile -t timeouts < <(python3 - "$dir" <<'PY'
-import json, os, sys
-for o in json.load(open(os.path.join(sys.argv[1], "outcomes.json")))["outcomes"]:
-    if o["summary"] == "Timeout":
-        print(o["scenario"]["Mutant"]["name"])
-PY
-)
+missed=()
+timeouts=()
+for line in "${outcomes[@]}"; do
+  IFS=$'\t' read -r summary name diff <<<"$line"
+  if [[ $summary == MissedMutant ]]; then
+    missed+=("$name"$'\t'"$diff")
+  else
+    timeouts+=("$name")
+  fi
+done
+source scripts/model-mutant-tests.sh
 
 applied=
 undo() {
@@ -100,8 +105,7 @@ for entry in "${missed[@]}"; do
   patch -s -p0 < "$diff"
   applied=$diff
   verdicts=()
-  if cargo test -q -p synfin-model --test ci_worlds --test ghosts --test time_wait_reopen \
-    >"$log/now" 2>&1; then
+  if cargo test -q -p synfin-model "${MODEL_MUTANT_TESTS[@]/#/--test=}" >"$log/now" 2>&1; then
     verdicts+=("test command now passes")
   else
     verdicts+=("test command now FAILS: $(why "$log/now")")
