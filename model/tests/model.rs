@@ -2,9 +2,10 @@
 //! property and scenario under both profiles, and each variant's shortest
 //! counterexample, with proof from stateright itself that none is shorter.
 
+mod common;
+
 use stateright::{Checker, Model};
 use synfin_model::properties::{self, Expectation};
-use synfin_model::tcb::St;
 use synfin_model::{check, search};
 use synfin_model::{Config, Preset, Profile, TcpModel, Variant};
 
@@ -302,8 +303,9 @@ const QUICK_RFC793_STATES: usize = 159_837;
 /// BFS, bounded one step short of it, finds no counterexample.
 #[test]
 fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
-    for (variant, steps) in VARIANT_STEPS {
-        let cfg = Config::new(variant.preset(), Profile::Rfc9293, Some(*variant));
+    for &variant in Variant::ALL {
+        let steps = common::variant_steps(variant);
+        let cfg = Config::new(variant.preset(), Profile::Rfc9293, Some(variant));
         let report = check::check(&cfg, 2);
         assert!(!report.ok(), "{variant} must break {}", variant.breaks());
         let verdict = report
@@ -312,17 +314,9 @@ fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
             .find(|v| v.name == variant.breaks())
             .unwrap();
         let path = verdict.path.as_ref().expect("a counterexample");
-        assert_eq!(path.len() - 1, *steps, "{variant}: counterexample length");
-        if *variant == Variant::NoSimultaneousOpen {
-            // The variant is about MUST-10: its counterexample must show
-            // the two SYNs crossing, not just any give-up. Dropping a
-            // SYN,ACK in SYN-SENT instead breaks the same property in as
-            // many steps, so the length alone does not pin it.
-            assert!(
-                path.iter()
-                    .any(|(s, _)| s.hosts.iter().all(|h| h.state == St::SynSent)),
-                "{variant}: the counterexample shows no crossing SYNs"
-            );
+        assert_eq!(path.len() - 1, steps, "{variant}: counterexample length");
+        if let Some(why) = common::shape_mismatch(variant, path) {
+            panic!("{variant}: {why}");
         }
         let prop = properties::by_name(variant.breaks()).unwrap();
         assert!(!(prop.holds)(&path.last().unwrap().0));
@@ -335,28 +329,18 @@ fn every_variant_has_a_shortest_counterexample_of_pinned_length() {
         let shorter = only
             .clone()
             .checker()
-            .target_max_depth(*steps + 1)
+            .target_max_depth(steps + 1)
             .spawn_bfs()
             .join();
         shorter.assert_no_discovery(variant.breaks());
         let same = only
             .checker()
-            .target_max_depth(*steps + 2)
+            .target_max_depth(steps + 2)
             .spawn_bfs()
             .join();
         same.assert_any_discovery(variant.breaks());
     }
 }
-
-const VARIANT_STEPS: &[(Variant, usize)] = &[
-    (Variant::TwoWayHandshake, 4),
-    (Variant::NoTimeWait, 10),
-    (Variant::ShortTimeWait, 23),
-    (Variant::FixedIsn, 12),
-    (Variant::NoSynRetransmit, 8),
-    (Variant::NoSimultaneousOpen, 12),
-    (Variant::TimeWaitOneMsl, 18),
-];
 
 #[test]
 fn every_property_has_a_statement_and_a_reference() {
