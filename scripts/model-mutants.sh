@@ -3,8 +3,8 @@
 # arrival and system transitions (model/src/arrive.rs, model/src/system.rs),
 # killed by the CI worlds (model/tests/ci_worlds.rs: quick, off-path,
 # old-duplicates, reincarnation, three application worlds and a crash world
-# as claimed under rfc9293 and rfc793, and every variant still caught), by
-# the ghosts' own tests (model/tests/ghosts.rs: a lenient ghost lets every
+# as claimed under rfc9293 and rfc793, and every variant still caught by a
+# counterexample of its pinned length), by the ghosts' own tests (model/tests/ghosts.rs: a lenient ghost lets every
 # property still hold) and by MAY-2's (model/tests/time_wait_reopen.rs: no
 # CI world turns the option on; its rules and its reincarnation world are
 # checked there). The list is in scripts/model-mutant-tests.sh.
