@@ -4,10 +4,10 @@
 # killed by the CI worlds (model/tests/ci_worlds.rs: quick, off-path,
 # old-duplicates, reincarnation, three application worlds and a crash world
 # as claimed under rfc9293 and rfc793, and every variant still caught by a
-# counterexample of its pinned length), by the ghosts' own tests (model/tests/ghosts.rs: a lenient ghost lets every
-# property still hold) and by MAY-2's (model/tests/time_wait_reopen.rs: no
-# CI world turns the option on; its rules and its reincarnation world are
-# checked there). The list is in scripts/model-mutant-tests.sh.
+# counterexample of its pinned length), by the ghosts' own tests
+# (model/tests/ghosts.rs: a lenient ghost lets every property still hold)
+# and by MAY-2's (model/tests/time_wait_reopen.rs: no CI world turns the
+# option on; its rules and its reincarnation world are checked there). The list is in scripts/model-mutant-tests.sh.
 # A mutant that survives changes a line no property of those worlds bears:
 # either it is equivalent (the model cannot tell) or it is a gap. The
 # survivors and their explanations are in
