@@ -7,7 +7,8 @@
 # counterexample of its pinned length), by the ghosts' own tests
 # (model/tests/ghosts.rs: a lenient ghost lets every property still hold)
 # and by MAY-2's (model/tests/time_wait_reopen.rs: no CI world turns the
-# option on; its rules and its reincarnation world are checked there). The list is in scripts/model-mutant-tests.sh.
+# option on; its rules and its reincarnation world are checked there).
+# The list is in scripts/model-mutant-tests.sh.
 # A mutant that survives changes a line no property of those worlds bears:
 # either it is equivalent (the model cannot tell) or it is a gap. The
 # survivors and their explanations are in
