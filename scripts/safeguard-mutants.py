@@ -123,7 +123,7 @@ MUTANTS = [
     ),
     (
         "unacceptable-acked",
-        "an unacceptable segment draws an ACK: a repeated SYN,ACK tells the peer its ACK was lost (§3.10.7.4 first step)",
+        "an unacceptable segment draws an ACK, which is how a peer whose ACK was lost gets another for its repeated SYN,ACK (§3.10.7.4 first step)",
         "arrive.rs",
         "            host.reacked = true; // ghost\n        }\n        self.emit_ack(x);\n        false",
         "            host.reacked = true; // ghost\n        }\n        false",

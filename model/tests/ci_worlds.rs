@@ -10,10 +10,11 @@
 //! (every safety property holds, but rfc793's two demonstrations fail, and
 //! every scenario is reached), and each variant still has a counterexample
 //! in its own world (the two that shorten TIME-WAIT, to
-//! `time-wait-lasts-2msl` as well), of the length `model.rs` pins and proves
-//! shortest (and, for `no-simultaneous-open`, with the SYNs crossing). The exhaustive runs only tally, as
-//! `synfin check` does, and skip its search for the shortest paths: the
-//! verdicts do not depend on them.
+//! `time-wait-lasts-2msl` as well), of the length `model.rs` pins and
+//! proves shortest (and, for `no-simultaneous-open`, with the SYNs
+//! crossing). The exhaustive runs only tally, as `synfin check` does, and
+//! skip its search for the shortest paths: the verdicts do not depend on
+//! them.
 //!
 //! The pinned state counts are compared too, but last: a mutant that
 //! changes a count and no verdict fails with `killed by count only`, so
