@@ -416,7 +416,7 @@ impl fast::Successor for TcpModel {
         let n = usize::from(h[7]);
         let head = 2 * H + 8;
         into.net.clear();
-        for p in b[head..head + SEG_PACKED * n].chunks_exact(SEG_PACKED) {
+        for p in b[head..head + Seg::PACKED * n].chunks_exact(Seg::PACKED) {
             into.net.push(Seg {
                 from: p[0],
                 seq: p[1],
@@ -430,12 +430,9 @@ impl fast::Successor for TcpModel {
                 g_idx: p[9],
             });
         }
-        head + SEG_PACKED * n
+        head + Seg::PACKED * n
     }
 }
-
-/// Bytes in `Seg::pack`.
-const SEG_PACKED: usize = 10;
 
 /// Every [`End`], in declaration order (`end as u8` indexes it). The
 /// exhaustive match in [`end_listed`] makes a new variant a compile error

@@ -85,8 +85,11 @@ impl Seg {
     /// incarnation sent it.
     pub const FORGED: u8 = 0xFF;
 
+    /// Bytes of [`Seg::pack`].
+    pub const PACKED: usize = 10;
+
     /// Every field as one byte string, for hashing (see `Host::pack`).
-    pub fn pack(&self) -> [u8; 10] {
+    pub fn pack(&self) -> [u8; Seg::PACKED] {
         let Seg {
             from,
             seq,

@@ -94,13 +94,30 @@ impl Sys {
     }
 }
 
-/// Hashed as packed bytes, a few writes per state instead of one per field
-/// (hashing was a quarter of a check). Equal states pack equally.
+/// Hashed as packed bytes, in one write when the state fits a stack buffer
+/// (every state of the presets does) instead of one per field (hashing
+/// was a quarter of a check). Equal states pack equally, and take the same
+/// branch, since the network's length decides it.
 impl std::hash::Hash for Sys {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write(&self.pack_head());
-        for seg in &self.net {
-            state.write(&seg.pack());
+        const HEAD: usize = 2 * Host::PACKED + 8;
+        const SEGS: usize = 16;
+        if self.net.len() <= SEGS {
+            let mut buf = [0u8; HEAD + SEGS * Seg::PACKED];
+            buf[..HEAD].copy_from_slice(&self.pack_head());
+            for (seg, at) in self
+                .net
+                .iter()
+                .zip(buf[HEAD..].chunks_exact_mut(Seg::PACKED))
+            {
+                at.copy_from_slice(&seg.pack());
+            }
+            state.write(&buf[..HEAD + self.net.len() * Seg::PACKED]);
+        } else {
+            state.write(&self.pack_head());
+            for seg in &self.net {
+                state.write(&seg.pack());
+            }
         }
     }
 }

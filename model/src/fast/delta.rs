@@ -16,6 +16,19 @@ fn word(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(w)
 }
 
+/// Bit `i` set where byte `i` of `x` (little-endian) is not zero: each
+/// byte's bits are folded onto its lowest, and one multiply gathers the
+/// eight lowest bits into the top byte.
+#[inline(always)]
+fn nonzero_bytes(x: u64) -> u8 {
+    let mut t = x;
+    t |= t >> 4;
+    t |= t >> 2;
+    t |= t >> 1;
+    t &= 0x0101_0101_0101_0101;
+    (t.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
 /// Writes states into a block, each against the one before.
 #[derive(Default)]
 pub struct Encoder {
@@ -63,19 +76,19 @@ impl Encoder {
                 continue;
             }
             out[map_at + c / 8] |= 1 << (c % 8);
-            let mut mask = 0u8;
-            for i in 0..8 {
-                if (diff >> (8 * i)) & 0xff != 0 {
-                    mask |= 1 << i;
-                }
-            }
-            out.push(mask);
+            let mask = nonzero_bytes(diff);
+            // The mask, then the bytes it names, gathered on the stack and
+            // appended at once.
+            let (mut run, mut len) = ([0u8; 9], 1);
+            run[0] = mask;
             let bytes = w.to_le_bytes();
             let mut m = mask;
             while m != 0 {
-                out.push(bytes[m.trailing_zeros() as usize]);
+                run[len] = bytes[m.trailing_zeros() as usize];
+                len += 1;
                 m &= m - 1;
             }
+            out.extend_from_slice(&run[..len]);
         }
     }
 }
@@ -119,6 +132,28 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonzero_bytes_names_exactly_the_nonzero_bytes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for keep in 0..=255u8 {
+            // Which bytes are nonzero is `keep`; a byte's value is random,
+            // or one bit only (the low and high bits are the edge cases).
+            for bit in [None, Some(0), Some(7), Some(3)] {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let v = (0..8)
+                    .filter(|b| keep & (1 << b) != 0)
+                    .map(|b| {
+                        let byte = bit.map_or(((x >> (8 * b)) as u8).max(1), |k| 1 << k);
+                        u64::from(byte) << (8 * b)
+                    })
+                    .fold(0, |v, b| v | b);
+                assert_eq!(nonzero_bytes(v), keep, "{v:#018x}");
+            }
+        }
+    }
 
     /// Similar and dissimilar states of varying lengths come back as
     /// written, and siblings take a fraction of their size.

@@ -13,8 +13,14 @@
 //! table can be sized to the state count a previous run measured. When it
 //! fills past [`MAX_LOAD`] the search stops at a block boundary and
 //! [`Table::grown`] rehashes into a larger one (see `search.rs`).
+//!
+//! Lookups land at random across the whole table, so on Linux it asks for
+//! transparent huge pages ([`memory::advise_huge_pages`]): a 250 MB table
+//! then fits the TLB, and a lookup waits for memory but not for a page walk.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::memory;
 
 /// The load a table sized for a known state count ends at.
 pub const TARGET_LOAD: f64 = 0.8;
@@ -35,8 +41,13 @@ impl Table {
     /// An empty table of `capacity` slots (at least [`MIN_CAPACITY`]).
     pub fn with_capacity(capacity: usize) -> Table {
         let capacity = capacity.max(MIN_CAPACITY);
-        let slots: Box<[AtomicU64]> = (0..capacity).map(|_| AtomicU64::new(0)).collect();
-        Table { slots }
+        let mut slots: Vec<AtomicU64> = Vec::with_capacity(capacity);
+        // Advised before the first touch, which is when pages are chosen.
+        memory::advise_huge_pages(slots.as_mut_ptr().cast(), capacity * 8);
+        slots.resize_with(capacity, || AtomicU64::new(0));
+        Table {
+            slots: slots.into_boxed_slice(),
+        }
     }
 
     /// The capacity that holds `states` at [`TARGET_LOAD`].
