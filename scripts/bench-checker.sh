@@ -8,6 +8,12 @@
 #   scripts/bench-checker.sh -n 3 quick default   3 repetitions of two worlds
 #   scripts/bench-checker.sh deep                 any preset, or "deep --losses 2" as one word
 #   THREADS="1" ENGINES="fast" scripts/bench-checker.sh default
+#   BASELINE=4c1d117 ENGINES="baseline fast" scripts/bench-checker.sh -n 3 default
+#
+# BASELINE names a commit: the script builds it in a scratch worktree and
+# the engine `baseline` runs that build's fast engine, alternating with
+# this tree's, so that a change is measured against what it changes under
+# the same load.
 #
 # "search s" is the exhaustive search's wall time (`seconds` in --json), not
 # the shortest-path searches after it; states/s is unique states over that.
@@ -28,6 +34,21 @@ cargo build -q --release -p synfin-model --bin synfin
 bin=target/release/synfin
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+baseline_bin=
+if [ -n "${BASELINE:-}" ]; then
+  rev=$(git rev-parse --short "$BASELINE^{commit}") || { echo "bench-checker.sh: BASELINE=$BASELINE is not a commit" >&2; exit 2; }
+  tree="$out/baseline"
+  git worktree add -q --detach "$tree" "$rev"
+  trap 'git worktree remove --force "$tree" 2>/dev/null; rm -rf "$out"' EXIT
+  echo "building the baseline $rev ..." >&2
+  CARGO_TARGET_DIR="${BASELINE_TARGET_DIR:-target/baseline}" cargo build -q --release \
+    --manifest-path "$tree/Cargo.toml" -p synfin-model --bin synfin
+  baseline_bin="$out/synfin-$rev"
+  cp "${BASELINE_TARGET_DIR:-target/baseline}/release/synfin" "$baseline_bin"
+elif [[ " ${engines[*]} " == *" baseline"* ]]; then
+  echo "bench-checker.sh: the engine baseline needs BASELINE=<commit>" >&2
+  exit 2
+fi
 
 before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M')
@@ -39,10 +60,12 @@ for rep in $(seq "$reps"); do
         engine=${spec%%:*}
         settings=()
         [ "$spec" = "$engine" ] || IFS=, read -r -a settings <<<"${spec#*:}"
+        run=$bin
+        if [ "$engine" = baseline ]; then run=$baseline_bin; engine=fast; fi
         load=$(cut -d' ' -f1 /proc/loadavg)
         f="$out/$rep.$(echo "$world" | tr ' ' '_').$(echo "$spec" | tr ':=,' '+__').$t"
         # shellcheck disable=SC2086
-        env "${settings[@]}" /usr/bin/time -f '%U %S' -o "$f.time" "$bin" check --preset "$preset" $rest \
+        env "${settings[@]}" /usr/bin/time -f '%U %S' -o "$f.time" "$run" check --preset "$preset" $rest \
           --engine "$engine" --threads "$t" --json --no-profile >"$f.json" || true
         echo "$load" >"$f.load"
         echo "$spec" >"$f.spec"
@@ -59,7 +82,7 @@ echo "Measured $started UTC at commit \`$(git rev-parse --short HEAD)\` on $(npr
   "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB of memory;" \
   "load average before: $before."
 echo
-python3 - "$out" <<'PY'
+BASELINE_REV=${rev:-} python3 - "$out" <<'PY'
 import glob, json, os, statistics, sys
 rows = {}
 for j in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
@@ -84,6 +107,8 @@ for (world, engine, t), runs in rows.items():
     print(f"| {world} | {engine} | {t} | {states:,}{done} | {secs:.1f} | {states / secs / 1e6:.2f}M | "
           f"{cpu:.1f} | {rss / 2**20:.0f} | {rss / states:.1f} | {load:.2f} |")
 print(f"\n{len(next(iter(rows.values())))} run(s) each, median; runs alternate between engines.")
+if os.environ.get("BASELINE"):
+    print(f"`baseline` is the fast engine as of commit `{os.environ['BASELINE_REV']}`, built and run alongside.")
 PY
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."

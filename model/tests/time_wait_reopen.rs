@@ -121,6 +121,31 @@ fn a_failed_reopen_returns_to_the_time_wait_it_left() {
     assert_eq!(t.broken, 0, "the return breaks nothing: {a:?}");
 }
 
+/// A TIME-WAIT's ghost age and its timer add up to 2·MSL in every state of
+/// the world, also after a failed reopen returned to it: the monitor of
+/// `time-wait-lasts-2msl` reads the age, so an age that ran ahead would
+/// excuse a TIME-WAIT cut short.
+#[test]
+fn time_wait_age_and_timer_add_up_to_2msl_after_a_return_too() {
+    let cfg = small(true);
+    let mut returns = 0;
+    transitions(&cfg, |s, a, t| {
+        for h in &t.hosts {
+            if h.state == St::TimeWait {
+                let left = h.timer.expect("TIME-WAIT runs its timer");
+                assert_eq!(
+                    u32::from(h.tw_age) + u32::from(left),
+                    u32::from(cfg.time_wait()),
+                    "after {a:?}: {h:?}"
+                );
+            }
+        }
+        returns += usize::from(s.hosts[B].parked.is_some() && t.hosts[B].state == St::TimeWait);
+        false
+    });
+    assert!(returns > 0, "no reopen failed in this world");
+}
+
 /// With MAY-2 on, the worlds of two incarnations are as claimed under
 /// rfc9293: every safety property holds and every scenario is reached.
 #[test]
