@@ -95,9 +95,9 @@ impl Sys {
 }
 
 /// Hashed as packed bytes, in one write when the state fits a stack buffer
-/// (every state of the presets does) instead of one per field (hashing
-/// was a quarter of a check). Equal states pack equally, and take the same
-/// branch, since the network's length decides it.
+/// (up to 16 segments in flight), else a few writes; never one per field
+/// (hashing was a quarter of a check). Equal states pack equally, and take
+/// the same branch, since the network's length decides it.
 impl std::hash::Hash for Sys {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         const HEAD: usize = 2 * Host::PACKED + 8;
