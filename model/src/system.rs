@@ -94,30 +94,22 @@ impl Sys {
     }
 }
 
-/// Hashed as packed bytes, in one write when the state fits a stack buffer
-/// (up to 16 segments in flight), else a few writes; never one per field
-/// (hashing was a quarter of a check). Equal states pack equally, and take
-/// the same branch, since the network's length decides it.
+/// Hashed as packed bytes: the head and up to 16 segments in one write from
+/// a stack buffer, any further segments one write each; never one per
+/// field (hashing was a quarter of a check). Equal states pack equally.
 impl std::hash::Hash for Sys {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         const HEAD: usize = 2 * Host::PACKED + 8;
         const SEGS: usize = 16;
-        if self.net.len() <= SEGS {
-            let mut buf = [0u8; HEAD + SEGS * Seg::PACKED];
-            buf[..HEAD].copy_from_slice(&self.pack_head());
-            for (seg, at) in self
-                .net
-                .iter()
-                .zip(buf[HEAD..].chunks_exact_mut(Seg::PACKED))
-            {
-                at.copy_from_slice(&seg.pack());
-            }
-            state.write(&buf[..HEAD + self.net.len() * Seg::PACKED]);
-        } else {
-            state.write(&self.pack_head());
-            for seg in &self.net {
-                state.write(&seg.pack());
-            }
+        let (first, rest) = self.net.split_at(self.net.len().min(SEGS));
+        let mut buf = [0u8; HEAD + SEGS * Seg::PACKED];
+        buf[..HEAD].copy_from_slice(&self.pack_head());
+        for (seg, at) in first.iter().zip(buf[HEAD..].chunks_exact_mut(Seg::PACKED)) {
+            at.copy_from_slice(&seg.pack());
+        }
+        state.write(&buf[..HEAD + first.len() * Seg::PACKED]);
+        for seg in rest {
+            state.write(&seg.pack());
         }
     }
 }
