@@ -30,13 +30,22 @@ worlds=("$@")
 threads=(${THREADS:-1 2})
 engines=(${ENGINES:-fast stateright})
 
+# Bad input fails before any build.
+rev=
+if [ -n "${BASELINE:-}" ]; then
+  rev=$(git rev-parse -q --verify --short "$BASELINE^{commit}") ||
+    { echo "bench-checker.sh: BASELINE=$BASELINE is not a commit" >&2; exit 2; }
+elif [[ " ${engines[*]} " == *" baseline"* ]]; then
+  echo "bench-checker.sh: the engine baseline needs BASELINE=<commit>" >&2
+  exit 2
+fi
+
 cargo build -q --release -p synfin-model --bin synfin
 bin=target/release/synfin
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 baseline_bin=
-if [ -n "${BASELINE:-}" ]; then
-  rev=$(git rev-parse --short "$BASELINE^{commit}") || { echo "bench-checker.sh: BASELINE=$BASELINE is not a commit" >&2; exit 2; }
+if [ -n "$rev" ]; then
   tree="$out/baseline"
   git worktree add -q --detach "$tree" "$rev"
   trap 'git worktree remove --force "$tree" 2>/dev/null; rm -rf "$out"' EXIT
@@ -45,9 +54,6 @@ if [ -n "${BASELINE:-}" ]; then
     --manifest-path "$tree/Cargo.toml" -p synfin-model --bin synfin
   baseline_bin="$out/synfin-$rev"
   cp "${BASELINE_TARGET_DIR:-target/baseline}/release/synfin" "$baseline_bin"
-elif [[ " ${engines[*]} " == *" baseline"* ]]; then
-  echo "bench-checker.sh: the engine baseline needs BASELINE=<commit>" >&2
-  exit 2
 fi
 
 before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -82,7 +88,7 @@ echo "Measured $started UTC at commit \`$(git rev-parse --short HEAD)\` on $(npr
   "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB of memory;" \
   "load average before: $before."
 echo
-BASELINE_REV=${rev:-} python3 - "$out" <<'PY'
+BASELINE_REV=$rev python3 - "$out" <<'PY'
 import glob, json, os, statistics, sys
 rows = {}
 for j in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
