@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use synfin_model::check::{self, Engine, Options, Progress};
+use synfin_model::segment::{Ctl, Seg};
 use synfin_model::system::B;
 use synfin_model::tcb::St;
 use synfin_model::{properties, search, textbook};
@@ -83,6 +84,39 @@ fn a_new_syn_reopens_time_wait_with_an_iss_above_the_old_numbers() {
     let parked = new.parked.expect("the TIME-WAIT is kept");
     assert_eq!((parked.snd_nxt, parked.rcv_nxt), (old.snd_nxt, old.rcv_nxt));
     assert_eq!(t.broken, 0, "no property is broken by the reopen");
+}
+
+/// The bound is strict, BSD's `SEQ_GT(SEG.SEQ, RCV.NXT)`: the SYN of the
+/// first reopen, moved down to exactly RCV.NXT, does not reopen. TIME-WAIT
+/// answers it as any other SYN in a synchronized state (RFC 5961's
+/// challenge ACK) and stays. No path of the CI worlds brings a SYN at
+/// exactly RCV.NXT to a TIME-WAIT, so the state is made by hand.
+#[test]
+fn a_syn_at_exactly_rcv_nxt_does_not_reopen() {
+    let cfg = small(true);
+    let (mut s, a, _) = first(&cfg, reopened).expect("MAY-2 reopens TIME-WAIT");
+    let Action::Deliver(syn) = a else {
+        panic!("reopened by {a:?}")
+    };
+    let at = Seg {
+        seq: s.hosts[B].rcv_nxt,
+        ..syn
+    };
+    let i = s.net.iter().position(|&g| g == syn).unwrap();
+    s.net[i] = at;
+    s.net.sort();
+    let acks = |s: &Sys| {
+        s.net
+            .iter()
+            .filter(|g| usize::from(g.from) == B && g.ctl == Ctl::ACK)
+            .count()
+    };
+    let before = acks(&s);
+    s.step(&cfg, Action::Deliver(at));
+    let b = &s.hosts[B];
+    assert_eq!(b.state, St::TimeWait, "a SYN at RCV.NXT reopened: {b:?}");
+    assert!(b.parked.is_none());
+    assert_eq!(acks(&s), before + 1, "no challenge ACK: {:?}", s.net);
 }
 
 #[test]
