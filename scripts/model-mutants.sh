@@ -15,7 +15,7 @@
 # docs/src/reference/measured/model-mutants.md; scripts/mutant-recheck.sh
 # tries a run's survivors against the rest of CI.
 #
-#   scripts/model-mutants.sh                                   # all 505 mutants
+#   scripts/model-mutants.sh                                   # all 517 mutants
 #   scripts/model-mutants.sh --shard 0/6 --sharding round-robin  # a sixth
 #   scripts/model-mutants.sh --in-place ...                    # reuse ./target
 #
@@ -24,13 +24,11 @@
 # minutes before the first mutant; `--in-place` mutates this tree instead,
 # reusing its target/ (do not edit the tree while it runs; cargo-mutants
 # puts each file back). One mutant costs an incremental build of
-# synfin-model (5 to 40 s on a loaded machine) and the tests (45 to 75 s when
-# nothing fails, 15 of them MAY-2's; a mutant caught in quick fails in a
-# second). The
-# round-robin tenth (`--shard 0/10 --sharding round-robin`, 45 mutants)
-# took 39 minutes with -j 1 on 2 shared cores, 18 of them in 9 timeouts
-# that were panics the test now turns into an immediate failure; all 444
-# should take three to five hours. Too slow for .ci/run.
+# synfin-model (20 to 75 s on 2 cores) and the tests: seconds for most, which
+# a quick world or a constructed state catches, and 2 to 3 minutes when
+# nothing fails. A round-robin tenth (`--shard N/10 --sharding round-robin`,
+# about 50 mutants) takes 40 to 70 minutes; all 517 the better part of a day.
+# Too slow for .ci/run.
 #
 # Results land in mutants.out/ (`-o DIR` moves them). At the end the script
 # prints the kill rate, caught / (caught + missed), and apart from it the
