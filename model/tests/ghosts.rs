@@ -236,3 +236,43 @@ fn a_constant_rto_is_no_backoff() {
         "killed by ghost: a constant RTO counted as a backoff"
     );
 }
+
+/// `no-stuck-state` and `quiescent-pairing` judge only quiescent states:
+/// nothing in flight and no timer running. Both hold in the CI worlds, so a
+/// model that never called a state quiescent would pass them all. Each must
+/// refuse a quiet state made by hand, and let the same state pass while a
+/// segment is still in flight that may yet move it.
+#[test]
+fn quiet_states_are_judged() {
+    let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    let violated = |name: &str, s: &Sys| properties::by_name(name).unwrap().hit(s);
+    // A's SYN is lost and its retransmission timer is gone: SYN-SENT for ever.
+    let mut stuck = Sys::initial(&cfg);
+    stuck.step(&cfg, Action::Connect(A));
+    let syn = stuck.net[0];
+    stuck.step(&cfg, Action::Lose(syn));
+    stuck.hosts[A].timer = None;
+    assert!(
+        violated("no-stuck-state", &stuck),
+        "killed by ghost: a quiet SYN-SENT passed no-stuck-state"
+    );
+    stuck.net.push(syn);
+    assert!(!violated("no-stuck-state", &stuck));
+    // A ESTABLISHED and B in FIN-WAIT-2, each paired with the other, idle:
+    // A must be in CLOSE-WAIT once nothing is left to tell it of B's FIN.
+    let mut unpaired = Sys::initial(&cfg);
+    for (x, state) in [(A, St::Established), (B, St::FinWait2)] {
+        let peer_inc = unpaired.hosts[1 - x].inc;
+        let h = &mut unpaired.hosts[x];
+        (h.state, h.peer_inc, h.timer) = (state, peer_inc, None);
+        h.snd_una = h.snd_nxt;
+    }
+    assert!(unpaired.net.is_empty());
+    assert!(
+        violated("quiescent-pairing", &unpaired),
+        "killed by ghost: ESTABLISHED against FIN-WAIT-2 passed quiescent-pairing"
+    );
+    assert!(!violated("no-stuck-state", &unpaired), "both are idle");
+    unpaired.net.push(syn);
+    assert!(!violated("quiescent-pairing", &unpaired));
+}
