@@ -276,3 +276,28 @@ fn quiet_states_are_judged() {
     unpaired.net.push(syn);
     assert!(!violated("quiescent-pairing", &unpaired));
 }
+
+/// `no-premature-give-up` weighs the faults the network has spent (losses
+/// and delays used) against the retries: a host that gives up after all its
+/// retries, when fewer faults than that happened, gave up too early. Only a
+/// broken model gives up so, so no CI world shows whether the monitor counts
+/// what was spent or what is left. Here A gives up with its retries marked
+/// spent by hand while every loss and delay of the budget is unused and its
+/// SYN still in flight to a listening B.
+#[test]
+fn a_give_up_with_no_fault_spent_is_premature() {
+    let mut cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    cfg.delays = 1;
+    let mut s = Sys::initial(&cfg);
+    s.step(&cfg, Action::Listen(B));
+    s.step(&cfg, Action::Connect(A));
+    assert_eq!((s.losses, s.delays), (cfg.losses, cfg.delays), "no fault");
+    s.hosts[A].retries = cfg.retries;
+    s.hosts[A].timer = Some(0);
+    s.step(&cfg, Action::Timeout(A));
+    assert_eq!(s.hosts[A].state, St::Closed, "A gave up");
+    assert!(
+        properties::by_name("no-premature-give-up").unwrap().hit(&s),
+        "killed by ghost: a give-up with no fault spent passed no-premature-give-up"
+    );
+}
