@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use synfin_model::check::{self, Engine, Options, Progress};
 use synfin_model::segment::{Ctl, Seg};
-use synfin_model::system::B;
+use synfin_model::system::{may2_edge, B};
 use synfin_model::tcb::St;
 use synfin_model::{properties, search, textbook};
 use synfin_model::{Action, Config, Preset, Profile, Sys};
@@ -117,6 +117,23 @@ fn a_syn_at_exactly_rcv_nxt_does_not_reopen() {
     assert_eq!(b.state, St::TimeWait, "a SYN at RCV.NXT reopened: {b:?}");
     assert!(b.parked.is_none());
     assert_eq!(acks(&s), before + 1, "no challenge ACK: {:?}", s.net);
+}
+
+/// MAY-2 adds exactly two edges to Figure 5, which `rfc-transitions` lets
+/// pass with the option on: TIME-WAIT to SYN-RECEIVED (the reopen) and back
+/// (the SYN was an old duplicate). The model keeps to them, so no world can
+/// show an excuse wider than that; the edges are checked here one by one.
+#[test]
+fn may2_adds_two_edges_and_no_more() {
+    for from in St::ALL {
+        for to in St::ALL {
+            let reopen_or_return = matches!(
+                (from, to),
+                (St::TimeWait, St::SynReceived) | (St::SynReceived, St::TimeWait)
+            );
+            assert_eq!(may2_edge(from, to), reopen_or_return, "{from:?} -> {to:?}");
+        }
+    }
 }
 
 #[test]
