@@ -301,3 +301,62 @@ fn a_give_up_with_no_fault_spent_is_premature() {
         "killed by ghost: a give-up with no fault spent passed no-premature-give-up"
     );
 }
+
+/// The peer counts as open for `no-premature-give-up` while it is opening
+/// or synchronized with the incarnation that gives up: B, ESTABLISHED with
+/// A's SYN-RECEIVED (its ACK was lost, say), still waits for A to finish.
+/// A gives up with no fault spent: premature. Were B synchronized with
+/// another incarnation of A, it would not be waiting for this one.
+#[test]
+fn a_peer_synchronized_with_the_one_giving_up_is_open() {
+    let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    let give_up = |b_pairs_with: u8| {
+        let mut s = Sys::initial(&cfg);
+        let a = &mut s.hosts[A];
+        (a.state, a.inc, a.peer_inc, a.timer) = (St::SynReceived, 1, 1, Some(0));
+        a.retries = cfg.retries;
+        let b = &mut s.hosts[B];
+        (b.state, b.inc, b.peer_inc) = (St::Established, 1, b_pairs_with);
+        s.step(&cfg, Action::Timeout(A));
+        properties::by_name("no-premature-give-up").unwrap().hit(&s)
+    };
+    assert!(
+        give_up(1),
+        "killed by ghost: a give-up while the peer was established with it passed"
+    );
+    assert!(!give_up(2), "B is synchronized with another incarnation");
+}
+
+/// `orderly-close` flags a TIME-WAIT entered before its own FIN is
+/// acknowledged. A correct model goes to CLOSING instead, so no CI world can
+/// tell whether the monitor looks. Here A is in FIN-WAIT-2 with its FIN
+/// marked unacknowledged by hand, and B's FIN arrives.
+#[test]
+fn time_wait_before_the_fin_is_acknowledged_is_no_orderly_close() {
+    let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
+    let mut s = Sys::initial(&cfg);
+    let a = &mut s.hosts[A];
+    (a.state, a.inc, a.peer_inc) = (St::FinWait2, 1, 1);
+    (a.iss, a.snd_una, a.snd_nxt, a.irs, a.rcv_nxt) = (0, 1, 2, 100, 101);
+    let b = &mut s.hosts[B];
+    (b.state, b.inc, b.peer_inc) = (St::LastAck, 1, 1);
+    (b.iss, b.snd_una, b.snd_nxt, b.irs, b.rcv_nxt) = (100, 101, 102, 0, 2);
+    let fin = Seg {
+        from: B as u8,
+        seq: 101,
+        ack: 1,
+        ctl: Ctl(Ctl::FIN.0 | Ctl::ACK.0),
+        data: false,
+        late: false,
+        age: 0,
+        g_inc: 1,
+        g_to: 1,
+        g_idx: 0,
+    };
+    let t = deliver(&cfg, s, fin);
+    assert_eq!(t.hosts[A].state, St::TimeWait, "{:?}", t.hosts[A]);
+    assert!(
+        properties::by_name("orderly-close").unwrap().hit(&t),
+        "killed by ghost: TIME-WAIT with the FIN unacknowledged passed orderly-close"
+    );
+}
