@@ -160,6 +160,13 @@ fn stream_integrity() -> &'static properties::Prop {
     properties::by_name("stream-integrity").expect("a property of the model")
 }
 
+/// Whether the safety property `name` is violated in `s`.
+fn violated(name: &str, s: &Sys) -> bool {
+    properties::by_name(name)
+        .expect("a property of the model")
+        .hit(s)
+}
+
 #[test]
 fn a_byte_paired_on_the_send_half_only_keeps_the_stream_intact() {
     let (cfg, s) = half_paired();
@@ -245,7 +252,6 @@ fn a_constant_rto_is_no_backoff() {
 #[test]
 fn quiet_states_are_judged() {
     let cfg = Config::new(Preset::Quick, Profile::Rfc9293, None);
-    let violated = |name: &str, s: &Sys| properties::by_name(name).unwrap().hit(s);
     // A's SYN is lost and its retransmission timer is gone: SYN-SENT for ever.
     let mut stuck = Sys::initial(&cfg);
     stuck.step(&cfg, Action::Connect(A));
@@ -297,7 +303,7 @@ fn a_give_up_with_no_fault_spent_is_premature() {
     s.step(&cfg, Action::Timeout(A));
     assert_eq!(s.hosts[A].state, St::Closed, "A gave up");
     assert!(
-        properties::by_name("no-premature-give-up").unwrap().hit(&s),
+        violated("no-premature-give-up", &s),
         "killed by ghost: a give-up with no fault spent passed no-premature-give-up"
     );
 }
@@ -318,7 +324,7 @@ fn a_peer_synchronized_with_the_one_giving_up_is_open() {
         let b = &mut s.hosts[B];
         (b.state, b.inc, b.peer_inc) = (St::Established, 1, b_pairs_with);
         s.step(&cfg, Action::Timeout(A));
-        properties::by_name("no-premature-give-up").unwrap().hit(&s)
+        violated("no-premature-give-up", &s)
     };
     assert!(
         give_up(1),
@@ -356,7 +362,7 @@ fn time_wait_before_the_fin_is_acknowledged_is_no_orderly_close() {
     let t = deliver(&cfg, s, fin);
     assert_eq!(t.hosts[A].state, St::TimeWait, "{:?}", t.hosts[A]);
     assert!(
-        properties::by_name("orderly-close").unwrap().hit(&t),
+        violated("orderly-close", &t),
         "killed by ghost: TIME-WAIT with the FIN unacknowledged passed orderly-close"
     );
 }
