@@ -9,7 +9,11 @@
 #   scripts/bench-checker.sh deep                 any preset, or "deep --losses 2" as one word
 #   THREADS="1" ENGINES="fast" scripts/bench-checker.sh default
 #   BASELINE=4c1d117 ENGINES="baseline fast" scripts/bench-checker.sh -n 3 default
+#   ENGINES="fast fast:--spill-dir=/var/tmp" scripts/bench-checker.sh default
 #
+# An engine is a name and, after a colon, comma-separated settings: NAME=VALUE
+# sets an environment variable for the run, --flag=VALUE adds `--flag VALUE`
+# to its command line.
 # BASELINE names a commit: the script builds it in a scratch worktree and
 # the engine `baseline` runs that build's fast engine, alternating with
 # this tree's, so that a change is measured against what it changes under
@@ -64,15 +68,22 @@ for rep in $(seq "$reps"); do
     for t in "${threads[@]}"; do
       for spec in "${engines[@]}"; do
         engine=${spec%%:*}
-        settings=()
+        settings=() env_settings=() flags=()
         [ "$spec" = "$engine" ] || IFS=, read -r -a settings <<<"${spec#*:}"
+        for s in "${settings[@]}"; do
+          case $s in
+            --*=*) flags+=("${s%%=*}" "${s#*=}") ;;
+            --*) flags+=("$s") ;;
+            *) env_settings+=("$s") ;;
+          esac
+        done
         run=$bin
         if [ "$engine" = baseline ]; then run=$baseline_bin; engine=fast; fi
         load=$(cut -d' ' -f1 /proc/loadavg)
-        f="$out/$rep.$(echo "$world" | tr ' ' '_').$(echo "$spec" | tr ':=,' '+__').$t"
+        f="$out/$rep.$(echo "$world" | tr ' ' '_').$(echo "$spec" | tr ':=,/' '+___').$t"
         # shellcheck disable=SC2086
-        env "${settings[@]}" /usr/bin/time -f '%U %S' -o "$f.time" "$run" check --preset "$preset" $rest \
-          --engine "$engine" --threads "$t" --json --no-profile >"$f.json" || true
+        env "${env_settings[@]}" /usr/bin/time -f '%U %S' -o "$f.time" "$run" check --preset "$preset" $rest \
+          --engine "$engine" --threads "$t" --json --no-profile "${flags[@]}" >"$f.json" || true
         echo "$load" >"$f.load"
         echo "$spec" >"$f.spec"
         printf '%s: %-24s %-24s %s thread(s): %s\n' "rep $rep" "$world" "$spec" "$t" \

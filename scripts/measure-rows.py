@@ -21,9 +21,11 @@ def check(label, report, timing):
     wall, rss_kib = open(timing).read().split()[-2:]
     wall, rss = float(wall), int(rss_kib) * 1024
     good = sum(p.get("as_claimed", p["holds"]) for p in d["properties"])
+    if d.get("spilled_bytes"):
+        label += f" (queue on disk: up to {d['spilled_bytes'] / 2**30:.2f} GiB)"
     row(label, f"{d['unique_states']:,}", f"{d['states']:,}", d["max_depth"],
         f"{d['seconds']:.1f}", f"{wall:.1f}", f"{d['unique_states'] / d['seconds'] / 1e3:,.0f}k",
-        f"{rss / 2**30:.2f} GiB", f"{rss / d['unique_states']:.0f}",
+        f"{rss / 2**30:.2f} GiB", f"{rss / d['unique_states']:.1f}",
         f"{good}/{len(d['properties'])}")
 
 

@@ -89,7 +89,15 @@ section_model() {
 }
 
 section_deep() {
-  { header "\`synfin check --preset deep\`" deep; model_table deep; footer; } >"$out/deep.md.tmp"
+  {
+    header "\`synfin check --preset deep\`" deep
+    model_table deep
+    # The same world with the queue on disk: memory is then the visited set.
+    local spill=${SPILL_DIR:-/var/tmp}
+    echo "measure: check --preset deep --spill-dir $spill" >&2
+    check_row "\`deep\`, rfc9293, \`--spill-dir\`" --preset deep --spill-dir "$spill"
+    footer
+  } >"$out/deep.md.tmp"
   mv "$out/deep.md.tmp" "$out/deep.md"
 }
 

@@ -71,6 +71,8 @@ pub struct Report {
     pub levels: Vec<u64>,
     /// The process's peak resident memory, where `/proc` tells.
     pub peak_memory: Option<u64>,
+    /// With [`Options::spill`]: the most bytes the queue held on disk at once.
+    pub spilled_bytes: u64,
 }
 
 /// The exhaustive checker behind `synfin check`.
@@ -131,6 +133,9 @@ pub struct Options {
     /// Read and write depth profiles in [`fast::profile::dir`], to
     /// estimate the state count of the next run of the same world.
     pub profiles: bool,
+    /// Fast engine: keep the queue of states in unnamed files under this
+    /// directory, not in memory ([`fast::spill`]).
+    pub spill: Option<std::path::PathBuf>,
 }
 
 impl Verdict {
@@ -246,6 +251,7 @@ struct Explored {
     discovered: Vec<&'static str>,
     stopped: Option<Stop>,
     levels: Vec<u64>,
+    spilled: u64,
 }
 
 /// Check `cfg` as `opts` says, telling `progress` how far it got.
@@ -357,6 +363,7 @@ fn finish(
         stopped: explored.stopped,
         levels: explored.levels,
         peak_memory: memory::peak_rss(),
+        spilled_bytes: explored.spilled,
     }
 }
 
@@ -528,6 +535,7 @@ fn explore_fast(
         max_memory: opts.max_memory,
         stop: opts.stop.clone(),
         delta: None,
+        spill: opts.spill.clone(),
     };
     let out = fast::check(&model, &fopts, &mut |s| {
         let estimate = match (previous, pinned) {
@@ -557,6 +565,7 @@ fn explore_fast(
         discovered: tallied(tally.load(Ordering::Relaxed)),
         stopped: out.stopped,
         levels: out.levels,
+        spilled: out.spilled_bytes,
     }
 }
 
@@ -615,6 +624,7 @@ fn explore_timely(
         discovered: out.discovered,
         stopped: out.stopped,
         levels: out.levels,
+        spilled: 0,
     }))
 }
 
@@ -649,6 +659,7 @@ fn explore_stateright(
                 discovered: tallied(tally.load(Ordering::Relaxed)),
                 stopped,
                 levels: Vec::new(),
+                spilled: 0,
             };
         }
         progress(Progress::Exploring {
@@ -670,6 +681,7 @@ fn explore_stateright(
         discovered: tallied(tally.load(Ordering::Relaxed)),
         stopped: None,
         levels: Vec::new(),
+        spilled: 0,
     }
 }
 
@@ -702,5 +714,6 @@ fn check_variant(cfg: &Config, breaks: &'static str, engine: Engine) -> Report {
         stopped: None,
         levels: Vec::new(),
         peak_memory: memory::peak_rss(),
+        spilled_bytes: 0,
     }
 }

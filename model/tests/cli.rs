@@ -201,6 +201,14 @@ fn bad_input_exits_2_with_a_clear_message() {
         (&["check", "--max-memory", "0"], "between 1 byte"),
         (&["check", "--engine", "spin"], "valid: fast, stateright"),
         (
+            &["check", "--spill-dir", unwritable],
+            "cannot make a file there",
+        ),
+        (
+            &["check", "--spill-dir", ".", "--engine", "stateright"],
+            "needs --engine fast and no --variant",
+        ),
+        (
             &["show", "half-close", "--format", "png"],
             "valid: text, svg, mermaid, json",
         ),
@@ -402,6 +410,50 @@ fn both_engines_check_quick_alike() {
             v["states"].clone(),
             v["properties"].clone(),
         ));
+    }
+    assert_eq!(seen[0], seen[1]);
+}
+
+/// A check whose spill file cannot be written stops cleanly, says why and
+/// how far it got, and exits 5. The file is capped by `ulimit -f` (with
+/// SIGXFSZ ignored, so that a write past it fails instead of killing).
+#[test]
+fn a_spill_file_that_fails_stops_cleanly_with_exit_5() {
+    let dir = std::env::temp_dir();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 8; exec {} check --preset quick --no-profile --spill-dir {}",
+            env!("CARGO_BIN_EXE_synfin"),
+            dir.display()
+        ))
+        .env("SYNFIN_CACHE_DIR", cache_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{stdout}");
+    assert!(
+        stdout.contains("stopped: the --spill-dir file failed: File too large"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOT COMPLETE"), "{stdout}");
+}
+
+/// A spilled check gives the same counts and verdicts as one in memory,
+/// and its JSON says how much went to disk.
+#[test]
+fn a_spilled_check_matches_one_in_memory() {
+    let dir = std::env::temp_dir();
+    let mut seen = Vec::new();
+    for spill in [None, Some(dir.to_str().unwrap())] {
+        let mut args = vec!["check", "--preset", "quick", "--json", "--no-profile"];
+        args.extend(spill.iter().flat_map(|d| ["--spill-dir", d]));
+        let (code, out, _) = synfin(&args);
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["complete"], true);
+        assert_eq!(v["spilled_bytes"].as_u64().unwrap() > 0, spill.is_some());
+        seen.push((v["unique_states"].clone(), v["properties"].clone()));
     }
     assert_eq!(seen[0], seen[1]);
 }

@@ -251,6 +251,39 @@ fn states_queued_as_differences_give_the_same_check() {
     assert_eq!(runs[0].0, 2_058_006);
 }
 
+/// With its queue spilled to disk or kept in memory, a check finds the
+/// same states, levels and discoveries; only the spilled run writes.
+#[test]
+fn a_queue_spilled_to_disk_gives_the_same_check() {
+    let (model, tally) =
+        TcpModel::tallying(Config::new(Preset::OldDuplicates, Profile::Rfc793, None));
+    let runs: Vec<_> = [None, Some(std::env::temp_dir())]
+        .into_iter()
+        .map(|spill| {
+            let opts = fast::Options {
+                threads: 2,
+                spill,
+                ..fast::Options::default()
+            };
+            let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
+            assert!(out.exhaustive && out.stopped.is_none());
+            (
+                (
+                    out.unique_states,
+                    out.states,
+                    out.levels,
+                    tally.swap(0, Ordering::Relaxed),
+                ),
+                out.spilled_bytes,
+            )
+        })
+        .collect();
+    assert_eq!(runs[0].0, runs[1].0);
+    assert_eq!(runs[0].0 .0, 2_058_006);
+    assert_eq!(runs[0].1, 0, "kept in memory");
+    assert!(runs[1].1 > 0, "spilled");
+}
+
 /// The fast engine queues `Sys` packed: unpacking gives back the state
 /// packed, for every state of `old-duplicates` within 12 steps (late
 /// segments, delays, every budget in use).

@@ -213,6 +213,7 @@ fn reincarnation_with_may2_holds_everything() {
         max_memory: None,
         stop: Some(stop.clone()),
         profiles: false,
+        spill: None,
     };
     let report = check::run(&cfg, &opts, &mut |p| {
         if let Progress::Exploring { states, .. } = p {

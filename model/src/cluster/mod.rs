@@ -311,6 +311,7 @@ where
             exhaustive: stopped.is_none(),
             stopped,
             table_bytes: s.table_bytes,
+            spilled_bytes: 0,
             seconds: start.elapsed().as_secs_f64(),
         }
     }))

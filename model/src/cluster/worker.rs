@@ -75,6 +75,7 @@ impl Summary {
                 resident: self.memory[1],
                 wanted: self.memory[2],
             }),
+            3 => Some(Stop::Spill("a process's spill file failed".into())),
             _ => Some(Stop::Interrupted),
         }
     }
@@ -189,6 +190,9 @@ impl Halt {
                 resident,
                 wanted,
             }) => (2, [*limit, *resident, *wanted]),
+            // Timely keeps its queue in memory; a spill failure cannot
+            // arise here, but a code must exist for every reason.
+            Some(Stop::Spill(_)) => (3, [0; 3]),
         }
     }
 }

@@ -30,6 +30,12 @@
 //! takes about a fifth of the memory, for 5 to 30% more time (on
 //! `default`, 0.39 to 0.44 GB at peak instead of 0.64 to 0.92 GB).
 //!
+//! With [`Options::spill`] the packed blocks of the level being found go
+//! to an unnamed file instead ([`spill`]) and come back, in order, when it
+//! is expanded: resident memory is then the visited set and the blocks in
+//! the threads' hands. A failed write or read stops the search
+//! ([`Stop::Spill`]).
+//!
 //! For measuring what each of these buys, `SYNFIN_NO_PACK=1` queues
 //! states unpacked, `SYNFIN_DELTA=0` packed but whole, and
 //! `SYNFIN_NO_RECENT=1` turns the per-thread cache off; they are read once
@@ -79,8 +85,10 @@ pub mod fingerprint;
 pub mod memory;
 pub mod profile;
 pub mod search;
+pub mod spill;
 pub mod visited;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,6 +159,9 @@ pub struct Options {
     /// `None`: as the environment's `SYNFIN_DELTA` says (`0` or `1`), else
     /// yes.
     pub delta: Option<bool>,
+    /// Keep the packed states waiting for the next level in unnamed files
+    /// under this directory instead of in memory ([`spill`]).
+    pub spill: Option<PathBuf>,
 }
 
 impl Options {
@@ -177,6 +188,8 @@ pub enum Stop {
         /// What it would have needed: resident plus a larger visited set.
         wanted: u64,
     },
+    /// Reading or writing [`Options::spill`]'s files failed (the message).
+    Spill(String),
 }
 
 impl Stop {
@@ -245,6 +258,8 @@ pub struct Outcome {
     pub stopped: Option<Stop>,
     /// Bytes of the visited set at the end.
     pub table_bytes: u64,
+    /// With [`Options::spill`]: the most bytes its files held at once.
+    pub spilled_bytes: u64,
     /// Wall time.
     pub seconds: f64,
 }

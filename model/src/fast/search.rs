@@ -22,6 +22,7 @@ use stateright::{Expectation, Property};
 use super::delta;
 use super::fingerprint::fingerprint;
 use super::memory;
+use super::spill::Spill;
 use super::visited::{self, Table};
 use super::{Options, Outcome, Status, Stop, Successor, Unsupported};
 
@@ -62,6 +63,87 @@ impl<S> Block<S> {
     }
 }
 
+/// A level's blocks: in memory, or with [`Options::spill`] the packed ones
+/// in a file ([`Spill`]).
+struct Level<S> {
+    memory: Mutex<Vec<Block<S>>>,
+    disk: Option<Mutex<Spill>>,
+}
+
+impl<S> Level<S> {
+    fn new(blocks: Vec<Block<S>>, disk: Option<Spill>) -> Level<S> {
+        Level {
+            memory: Mutex::new(blocks),
+            disk: disk.map(Mutex::new),
+        }
+    }
+
+    fn push(&self, block: Block<S>) -> std::io::Result<()> {
+        match (block, &self.disk) {
+            (
+                Block::Packed {
+                    bytes,
+                    count,
+                    delta,
+                },
+                Some(disk),
+            ) => disk
+                .lock()
+                .expect("not poisoned")
+                .write(&bytes, count, delta),
+            (block, _) => {
+                self.memory.lock().expect("not poisoned").push(block);
+                Ok(())
+            }
+        }
+    }
+
+    /// A block to expand: those in memory first, then those on disk.
+    fn pop(&self) -> std::io::Result<Option<Block<S>>> {
+        if let Some(block) = self.memory.lock().expect("not poisoned").pop() {
+            return Ok(Some(block));
+        }
+        let Some(disk) = &self.disk else {
+            return Ok(None);
+        };
+        let read = disk.lock().expect("not poisoned").read()?;
+        Ok(read.map(|(bytes, count, delta)| Block::Packed {
+            bytes,
+            count,
+            delta,
+        }))
+    }
+
+    fn is_empty(&self) -> bool {
+        let on_disk = self
+            .disk
+            .as_ref()
+            .map_or(0, |d| d.lock().expect("not poisoned").blocks());
+        on_disk == 0
+            && self
+                .memory
+                .lock()
+                .expect("not poisoned")
+                .iter()
+                .all(Block::is_empty)
+    }
+
+    /// Bytes the level wrote to disk.
+    fn spilled(&self) -> u64 {
+        self.disk
+            .as_ref()
+            .map_or(0, |d| d.lock().expect("not poisoned").bytes())
+    }
+
+    /// Done writing: read from the first block.
+    fn rewind(&self) -> std::io::Result<()> {
+        match &self.disk {
+            Some(d) => d.lock().expect("not poisoned").rewind(),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Scratch states a worker keeps for reuse.
 const POOL: usize = 256;
 
@@ -86,6 +168,8 @@ struct Shared<'m, M: Successor> {
     delta: bool,
     /// The initial states: a template to unpack into.
     init: Vec<M::State>,
+    /// The most bytes two levels' spill files held at once.
+    spilled: AtomicU64,
 }
 
 impl<M: Successor> Shared<'_, M> {
@@ -164,9 +248,21 @@ impl<M: Successor> Shared<'_, M> {
         }
     }
 
+    /// Stop the search on a failed spill file.
+    fn spill_failed(&self, e: &std::io::Error) {
+        self.stop(Some(Stop::Spill(e.to_string())));
+    }
+
+    /// Hand a block of new states to the next level.
+    fn put(&self, out: &Level<M::State>, block: Block<M::State>) {
+        if let Err(e) = out.push(block) {
+            self.spill_failed(&e);
+        }
+    }
+
     /// Expand blocks from `queue` until it is empty, putting new states
     /// in blocks on `out`.
-    fn work(&self, queue: &Mutex<Vec<Block<M::State>>>, out: &Mutex<Vec<Block<M::State>>>)
+    fn work(&self, queue: &Level<M::State>, out: &Level<M::State>)
     where
         M::State: std::hash::Hash + Clone,
     {
@@ -185,8 +281,13 @@ impl<M: Successor> Shared<'_, M> {
         // state reached again from a sibling is found here, in cache.
         let mut recent = vec![0u64; RECENT_MASK + 1];
         'blocks: while !self.halted() {
-            let Some(block) = queue.lock().expect("not poisoned").pop() else {
-                break;
+            let block = match queue.pop() {
+                Ok(Some(block)) => block,
+                Ok(None) => break,
+                Err(e) => {
+                    self.spill_failed(&e);
+                    break;
+                }
             };
             let mut table = self.table.read().expect("not poisoned");
             let (mut states, bytes, count, in_delta) = match block {
@@ -283,7 +384,7 @@ impl<M: Successor> Shared<'_, M> {
                                 count: next_count,
                                 delta: out_delta,
                             };
-                            out.lock().expect("not poisoned").push(full);
+                            self.put(out, full);
                             next_count = 0;
                             encoder = delta::Encoder::default();
                         }
@@ -291,7 +392,7 @@ impl<M: Successor> Shared<'_, M> {
                         next.push(s);
                         if next.len() == BLOCK {
                             let full = Block::States(std::mem::take(&mut next));
-                            out.lock().expect("not poisoned").push(full);
+                            self.put(out, full);
                         }
                     }
                 }
@@ -312,16 +413,16 @@ impl<M: Successor> Shared<'_, M> {
         }
         self.unique.fetch_add(new, Ordering::Relaxed);
         self.generated.fetch_add(generated, Ordering::Relaxed);
-        let mut out = out.lock().expect("not poisoned");
         if !next.is_empty() {
-            out.push(Block::States(next));
+            self.put(out, Block::States(next));
         }
         if next_count > 0 {
-            out.push(Block::Packed {
+            let last = Block::Packed {
                 bytes: next_bytes,
                 count: next_count,
                 delta: out_delta,
-            });
+            };
+            self.put(out, last);
         }
     }
 
@@ -336,19 +437,31 @@ impl<M: Successor> Shared<'_, M> {
             .lock()
             .expect("not poisoned")
             .push(init.len() as u64);
-        let mut frontier: Vec<Block<M::State>> = vec![Block::States(init)];
-        while !self.halted() && frontier.iter().any(|b| !b.is_empty()) {
+        let mut frontier = Level::new(vec![Block::States(init)], None);
+        while !self.halted() && !frontier.is_empty() {
             // Expanding level d finds level d + 1.
             self.depth.fetch_add(1, Ordering::Relaxed);
             let before = self.unique.load(Ordering::Relaxed);
-            let queue = Mutex::new(frontier);
-            let out = Mutex::new(Vec::new());
+            let disk = match self.opts.spill.as_deref().map(Spill::new).transpose() {
+                Ok(disk) => disk,
+                Err(e) => {
+                    self.spill_failed(&e);
+                    break;
+                }
+            };
+            let out = Level::new(Vec::new(), disk);
             std::thread::scope(|s| {
                 for _ in 0..self.opts.threads.max(1) {
-                    s.spawn(|| self.work(&queue, &out));
+                    s.spawn(|| self.work(&frontier, &out));
                 }
             });
-            frontier = out.into_inner().expect("not poisoned");
+            self.spilled
+                .fetch_max(frontier.spilled() + out.spilled(), Ordering::Relaxed);
+            // The level just expanded is dropped here, and its file with it.
+            frontier = out;
+            if let Err(e) = frontier.rewind() {
+                self.spill_failed(&e);
+            }
             let found = self.unique.load(Ordering::Relaxed) - before;
             if !self.halted() && found > 0 {
                 self.levels.lock().expect("not poisoned").push(found as u64);
@@ -424,6 +537,7 @@ where
             .or_else(|| std::env::var("SYNFIN_DELTA").ok().map(|v| v != "0"))
             .unwrap_or(true),
         init: init.clone(),
+        spilled: AtomicU64::new(0),
     };
     shared.generated.store(init.len(), Ordering::Relaxed);
     let init: Vec<M::State> = {
@@ -482,6 +596,7 @@ where
         exhaustive: !halted,
         stopped,
         table_bytes,
+        spilled_bytes: shared.spilled.load(Ordering::Relaxed),
         seconds: start.elapsed().as_secs_f64(),
     })
 }

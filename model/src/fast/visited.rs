@@ -6,7 +6,7 @@
 //! compare-and-swap per contended slot: two threads inserting the same
 //! fingerprint meet at the same first empty slot, one wins and the other
 //! sees it. The table is 8 bytes a slot; at the load this engine aims for,
-//! [`TARGET_LOAD`], that is 10 bytes per state.
+//! [`TARGET_LOAD`], that is 9.4 bytes per state.
 //!
 //! The table's size need not be a power of two: a fingerprint's home slot
 //! is its high bits scaled to the capacity (Lemire's multiply-shift), so a
@@ -22,8 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::memory;
 
-/// The load a table sized for a known state count ends at.
-pub const TARGET_LOAD: f64 = 0.8;
+/// The load a table sized for a known state count ends at. At 0.8 it was
+/// 10 bytes a state; at 0.85 a lookup probes a little further (most probes
+/// stay within the slot's cache line), and `default` searched as fast
+/// within the machine's noise.
+pub const TARGET_LOAD: f64 = 0.85;
 /// Past this load the table grows (linear probing slows down quickly past 0.9).
 pub const MAX_LOAD: f64 = 0.88;
 /// No table is smaller: its headroom above [`MAX_LOAD`] absorbs the inserts

@@ -107,6 +107,17 @@ pub struct Args {
     /// of the same world and size its visited set.
     #[arg(long)]
     no_profile: bool,
+    /// Keep the states waiting for the next level in a file under DIR
+    /// instead of in memory (fast engine), for worlds whose queue would not
+    /// fit. The file has no name and is gone when the check ends, however
+    /// it ends; it is written and read front to back. Memory is then about
+    /// the visited set alone (under 10 bytes a state when the count is
+    /// known from a pinned count or a depth profile), and the file grows
+    /// to about 4 bytes a state at the widest levels. Pick a directory on
+    /// a disk (a tmpfs /tmp is memory). Exit status 5 if writing or
+    /// reading the file fails.
+    #[arg(long, value_name = "DIR")]
+    spill_dir: Option<std::path::PathBuf>,
     /// Print one JSON object (counts, and per property its verdict and
     /// trace as a list of actions) instead of text; no hints.
     #[arg(long)]
@@ -132,14 +143,16 @@ those the profile is known to break, which must fail: under rfc793
 time-wait-lasts-2msl, RFC 1337's TIME-WAIT assassination, and no-blind-injection,
 the in-window reset of RFC 5961; every scenario is reached), 1 a property is not
 as claimed, 2 bad usage, 3 stopped at --max-memory before every state was
-visited, 4 a process of a timely run could not connect or failed, 130 stopped by
-Ctrl-C.";
+visited, 4 a process of a timely run could not connect or failed, 5 the
+--spill-dir file failed (disk full, say), 130 stopped by Ctrl-C.";
 
 /// Exit status of a check stopped at `--max-memory`.
 const EXIT_MEMORY: u8 = 3;
 /// Exit status of a timely run whose processes did not all connect, or
 /// one of which failed.
 const EXIT_CLUSTER: u8 = 4;
+/// Exit status of a check stopped because its `--spill-dir` file failed.
+const EXIT_SPILL: u8 = 5;
 /// Exit status of a check stopped by Ctrl-C (128 + SIGINT, as shells do).
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -171,6 +184,23 @@ pub fn run(args: Args) -> ExitCode {
             "check",
             "a variant is checked by a breadth-first search in one process: drop --processes and --hostfile",
         );
+    }
+    if let Some(dir) = &args.spill_dir {
+        if engine != Engine::Fast || cfg.variant.is_some() {
+            return crate::usage(
+                "check",
+                "--spill-dir keeps the fast engine's queue on disk: it needs --engine fast and no --variant",
+            );
+        }
+        if let Err(e) = synfin_model::fast::spill::Spill::new(dir) {
+            return crate::usage(
+                "check",
+                &format!(
+                    "--spill-dir {}: cannot make a file there: {e}",
+                    dir.display()
+                ),
+            );
+        }
     }
     let peers = match (&args.hostfile, args.process) {
         (Some(file), Some(process)) => {
@@ -234,6 +264,7 @@ pub fn run(args: Args) -> ExitCode {
         max_memory,
         stop: Some(stop),
         profiles: !args.no_profile,
+        spill: args.spill_dir.clone(),
     };
     let timeout = Duration::from_secs(args.connect_timeout as u64);
     if distributed {
@@ -319,6 +350,7 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(match stop {
             Stop::Interrupted => EXIT_INTERRUPTED,
             Stop::MemoryLimit { .. } => EXIT_MEMORY,
+            Stop::Spill(_) => EXIT_SPILL,
         });
     }
     if args.json {
@@ -357,6 +389,7 @@ fn stopped_text(stop: &Stop, r: &Report) -> String {
             }
             why + " (raise --max-memory, or shrink the world's budgets)"
         }
+        Stop::Spill(e) => format!("stopped: the --spill-dir file failed: {e}"),
     };
     let mut out = format!(
         "{why}
@@ -391,6 +424,13 @@ fn report_text(cfg: &Config, r: &Report) -> String {
         "{} unique states ({} generated), max depth {}, {:.1} s (+{:.1} s for shortest paths)\n\n",
         r.unique_states, r.states, r.max_depth, r.seconds, r.shortest_seconds
     );
+    if r.spilled_bytes > 0 {
+        out += &format!(
+            "the queue took up to {} in the spill file, peak memory {}\n\n",
+            memory::human(r.spilled_bytes),
+            r.peak_memory.map_or("unknown".into(), memory::human)
+        );
+    }
     out += &format!(
         "{:<24} {:<10} {:<9} {}\n",
         "property", "kind", "verdict", "trace"
@@ -548,7 +588,9 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
         "stopped": r.stopped.as_ref().map(|s| match s {
             Stop::Interrupted => "interrupted",
             Stop::MemoryLimit { .. } => "memory-limit",
+            Stop::Spill(_) => "spill-failed",
         }),
+        "spilled_bytes": r.spilled_bytes,
         "peak_memory_bytes": r.peak_memory,
         "ok": r.ok(),
         "properties": r.verdicts.iter().map(|v| json!({
