@@ -478,6 +478,10 @@ fn max_memory_stops_cleanly_with_exit_3() {
     );
     assert!(out.contains("NOT COMPLETE: "), "{out}");
     assert!(out.contains("no verdict"), "{out}");
+    assert!(
+        out.contains("keep the queue on disk with --spill-dir"),
+        "{out}"
+    );
     let (code, out, _) = synfin(&[&args[..], &["--json"]].concat());
     assert_eq!(code, 3);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -345,7 +345,7 @@ pub fn run(args: Args) -> ExitCode {
                 serde_json::to_string_pretty(&report_json(&cfg, &report)).expect("json")
             );
         } else {
-            print!("{}", stopped_text(stop, &report));
+            print!("{}", stopped_text(stop, &report, args.spill_dir.is_some()));
         }
         return ExitCode::from(match stop {
             Stop::Interrupted => EXIT_INTERRUPTED,
@@ -368,7 +368,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// How far a stopped check got, and what it had found.
-fn stopped_text(stop: &Stop, r: &Report) -> String {
+fn stopped_text(stop: &Stop, r: &Report, spilling: bool) -> String {
     let why = match stop {
         Stop::Interrupted => "stopped by Ctrl-C".to_string(),
         Stop::MemoryLimit {
@@ -387,7 +387,13 @@ fn stopped_text(stop: &Stop, r: &Report) -> String {
                     memory::human(*wanted)
                 );
             }
-            why + " (raise --max-memory, or shrink the world's budgets)"
+            // The fast engine's queue is the part of its memory that a
+            // disk can take.
+            why + if r.engine == Engine::Fast && !spilling {
+                " (raise --max-memory, keep the queue on disk with --spill-dir, or shrink the world's budgets)"
+            } else {
+                " (raise --max-memory, or shrink the world's budgets)"
+            }
         }
         Stop::Spill(e) => format!("stopped: the --spill-dir file failed: {e}"),
     };
