@@ -1,13 +1,14 @@
 //! A level's packed states on disk ([`super::Options::spill`]).
 //!
 //! After the visited set, the states waiting to be expanded are the
-//! engine's memory: on `deep` the two levels in flight at the widest point
-//! take as much as the table. Spilled, each block of packed states is
+//! engine's memory: on `deep` the two levels in flight took 0.37 GiB at
+//! the peak, beside a 1 GiB table. Spilled, each block of packed states is
 //! appended to an unnamed file while its level is found, and read back,
 //! front to back, while the next level is expanded; resident memory is
-//! then the table and the blocks the workers hold. Both are sequential,
-//! so the kernel's page cache and read-ahead do the buffering, and the
-//! file is gone when it is closed, even if the process is killed.
+//! then the table and the blocks the workers hold. Writes and reads are
+//! both sequential, so the kernel's page cache and read-ahead do the
+//! buffering, and the file is gone when it is closed, even if the process
+//! is killed.
 //!
 //! A block on disk is its state count (4 bytes, little-endian), whether
 //! it is delta-encoded (1 byte), its length (4 bytes) and its bytes.
