@@ -224,64 +224,51 @@ fn a_memory_limit_stops_the_search_instead_of_growing_past_it() {
     assert!(report.verdicts.iter().all(|v| v.path.is_none()));
 }
 
+/// A fast check of `old-duplicates` under rfc793 on two threads, with
+/// `opts`' other settings: what it found (unique and generated states,
+/// levels, discoveries) and the bytes it spilled to disk.
+fn old_duplicates_with(opts: fast::Options) -> ((usize, usize, Vec<u64>, u32), u64) {
+    let (model, tally) =
+        TcpModel::tallying(Config::new(Preset::OldDuplicates, Profile::Rfc793, None));
+    let opts = fast::Options { threads: 2, ..opts };
+    let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
+    assert!(out.exhaustive && out.stopped.is_none());
+    let found = (
+        out.unique_states,
+        out.states,
+        out.levels,
+        tally.load(Ordering::Relaxed),
+    );
+    (found, out.spilled_bytes)
+}
+
 /// Queued as differences (the default) or packed whole, a check
 /// finds the same states, levels and discoveries.
 #[test]
 fn states_queued_as_differences_give_the_same_check() {
-    let (model, tally) =
-        TcpModel::tallying(Config::new(Preset::OldDuplicates, Profile::Rfc793, None));
-    let runs: Vec<_> = [Some(true), Some(false)]
-        .into_iter()
-        .map(|delta| {
-            let opts = fast::Options {
-                threads: 2,
-                delta,
-                ..fast::Options::default()
-            };
-            let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
-            (
-                out.unique_states,
-                out.states,
-                out.levels,
-                tally.swap(0, Ordering::Relaxed),
-            )
+    let [(whole, _), (deltas, _)] = [false, true].map(|delta| {
+        old_duplicates_with(fast::Options {
+            delta: Some(delta),
+            ..fast::Options::default()
         })
-        .collect();
-    assert_eq!(runs[0], runs[1]);
-    assert_eq!(runs[0].0, 2_058_006);
+    });
+    assert_eq!(deltas, whole);
+    assert_eq!(deltas.0, 2_058_006);
 }
 
 /// With its queue spilled to disk or kept in memory, a check finds the
 /// same states, levels and discoveries; only the spilled run writes.
 #[test]
 fn a_queue_spilled_to_disk_gives_the_same_check() {
-    let (model, tally) =
-        TcpModel::tallying(Config::new(Preset::OldDuplicates, Profile::Rfc793, None));
-    let runs: Vec<_> = [None, Some(std::env::temp_dir())]
-        .into_iter()
-        .map(|spill| {
-            let opts = fast::Options {
-                threads: 2,
-                spill,
-                ..fast::Options::default()
-            };
-            let out = fast::check(&model, &opts, &mut |_| {}).unwrap();
-            assert!(out.exhaustive && out.stopped.is_none());
-            (
-                (
-                    out.unique_states,
-                    out.states,
-                    out.levels,
-                    tally.swap(0, Ordering::Relaxed),
-                ),
-                out.spilled_bytes,
-            )
-        })
-        .collect();
-    assert_eq!(runs[0].0, runs[1].0);
-    assert_eq!(runs[0].0 .0, 2_058_006);
-    assert_eq!(runs[0].1, 0, "kept in memory");
-    assert!(runs[1].1 > 0, "spilled");
+    let (in_memory, kept) = old_duplicates_with(fast::Options::default());
+    let (on_disk, spilled) = old_duplicates_with(fast::Options {
+        spill: Some(std::env::temp_dir()),
+        ..fast::Options::default()
+    });
+    assert_eq!(in_memory, on_disk);
+    assert_eq!(in_memory.0, 2_058_006);
+    assert_eq!(kept, 0, "kept in memory");
+    assert!(spilled > 0, "spilled");
 }
 
 /// The fast engine queues `Sys` packed: unpacking gives back the state
