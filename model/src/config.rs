@@ -196,6 +196,12 @@ pub struct Config {
     /// connection (see `Sys::may_reopen`). Off by default, as in Linux
     /// without timestamps and in synfin-tcp.
     pub time_wait_reopen: bool,
+    /// RFC 9293 §3.4.1 without the reopen gate: a host may OPEN again as
+    /// soon as its last incarnation is gone, and its ISN clock is taken to
+    /// have run a window past every number that incarnation used (see
+    /// `Host::run_clock_ahead`). Off by default: with the gate, worlds of
+    /// two OPENs are thirty to several hundred times smaller.
+    pub reopen_at_once: bool,
 }
 
 impl Config {
@@ -222,6 +228,7 @@ impl Config {
             isn_rate: 1,
             clock_cap: 6,
             time_wait_reopen: false,
+            reopen_at_once: false,
         };
         match preset {
             Preset::Quick => {}

@@ -341,6 +341,7 @@ impl Sys {
                 // SYN was no old duplicate, or can no longer prove one.
                 host.parked = None;
             }
+            host.run_clock_ahead(cfg);
             host.forget_unused_clock();
             if host.state != St::SynSent {
                 // ghost: the SYN timings matter only in SYN-SENT.

@@ -412,11 +412,34 @@ impl Host {
     /// moved a window past every number its last incarnation used (so that
     /// neither old segments fall in the new window nor new ones in a window
     /// still open for the old). A fixed ISN has no clock to wait for.
+    /// Without the gate (`Config::reopen_at_once`) a host may always reuse
+    /// it: [`Host::run_clock_ahead`] has already moved the clock.
     pub fn may_reuse(&self, cfg: &Config) -> bool {
-        self.end == End::TimeWaitDone
+        cfg.reopen_at_once
+            || self.end == End::TimeWaitDone
             || cfg.is(Variant::FixedIsn)
             || self.used == 0
             || cfg.isn_rate * self.clock >= self.used + cfg.window
+    }
+
+    /// Without the reopen gate (`Config::reopen_at_once`): once an
+    /// incarnation is gone, other than through TIME-WAIT, the ISN clock
+    /// reads at least a window past every number it used. That is RFC 9293
+    /// §3.4.1's assumption, that a connection does not use sequence numbers
+    /// faster than the clock advances, stated of the model's clock, which
+    /// moves one number a tick while a connection may use four in one.
+    /// TIME-WAIT is what covers a clock that has not moved past, so a host
+    /// leaving it keeps the clock's own reading, as it does with the gate.
+    /// Run after every step; `used` is zero once it has run, so it runs
+    /// once an incarnation.
+    pub fn run_clock_ahead(&mut self, cfg: &Config) {
+        if cfg.reopen_at_once && self.used > 0 && !matches!(self.end, End::None | End::TimeWaitDone)
+        {
+            let moved = (cfg.isn_rate * self.clock).max(self.used + cfg.window);
+            self.isn_last += moved;
+            self.clock = 0;
+            self.used = 0;
+        }
     }
 
     /// A host that will never choose another ISS has no use for its ISN
@@ -424,7 +447,9 @@ impl Host {
     ///
     /// This is an exact reduction: zeroed or not, a state has the same
     /// futures and the same verdicts. `clock` and `used` are read in two
-    /// places only. [`Host::may_reuse`] is read before an OPEN, which needs
+    /// places only (without the reopen gate, [`Host::run_clock_ahead`]
+    /// first folds them into `isn_last`, which only `Sys::choose_iss`
+    /// reads). [`Host::may_reuse`] is read before an OPEN, which needs
     /// `opens_left > 0`. `Sys::choose_iss` is read when a new ISS is
     /// chosen: at an OPEN, when a SYN reaches LISTEN, or under MAY-2 when
     /// one reopens TIME-WAIT, which needs an OPEN left as well. With

@@ -65,6 +65,20 @@ fn bytes_past_their_range_exit_2_with_the_range() {
     }
 }
 
+/// `--reopen-at-once` checks the model without its reopen gate, and the
+/// header says so (`reopen_at_once.rs` pins its rules and a world of two
+/// OPENs). With one OPEN, `quick` still changes: a listener back from
+/// SYN-RECEIVED has its clock run a window past the ISS it abandoned.
+#[test]
+fn reopen_at_once_checks_the_model_without_its_gate() {
+    let (_, out, err) = synfin(&["check", "--preset", "quick", "--reopen-at-once"]);
+    assert!(
+        err.contains("profile rfc9293 without the reopen gate"),
+        "{err}"
+    );
+    assert!(out.contains("166622 unique states"), "{out}");
+}
+
 #[test]
 fn quick_check_passes_with_json_report() {
     let (code, out, _) = synfin(&["check", "--preset", "quick", "--json"]);
@@ -72,6 +86,7 @@ fn quick_check_passes_with_json_report() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["unique_states"], 164_005);
     assert_eq!(v["time_wait_reopen"], false);
+    assert_eq!(v["reopen_at_once"], false);
     for key in ["states", "max_depth", "seconds"] {
         assert!(v[key].is_number(), "{key}");
     }

@@ -223,10 +223,11 @@ pub fn run(args: Args) -> ExitCode {
             "checking preset {}, profile {}{}{} on {threads} thread{}{}",
             cfg.preset,
             cfg.profile,
-            if cfg.time_wait_reopen {
-                " with MAY-2"
-            } else {
-                ""
+            match (cfg.time_wait_reopen, cfg.reopen_at_once) {
+                (false, false) => "",
+                (true, false) => " with MAY-2",
+                (false, true) => " without the reopen gate",
+                (true, true) => " with MAY-2, without the reopen gate",
             },
             cfg.variant
                 .map(|v| format!(", variant {v}"))
@@ -567,6 +568,9 @@ fn world_args(cfg: &Config) -> String {
     if cfg.time_wait_reopen {
         out += " --time-wait-reopen";
     }
+    if cfg.reopen_at_once {
+        out += " --reopen-at-once";
+    }
     out
 }
 
@@ -585,6 +589,7 @@ fn report_json(cfg: &Config, r: &Report) -> serde_json::Value {
         "profile": cfg.profile.name(),
         "variant": cfg.variant.map(|v| v.name()),
         "time_wait_reopen": cfg.time_wait_reopen,
+        "reopen_at_once": cfg.reopen_at_once,
         "unique_states": r.unique_states,
         "states": r.states,
         "max_depth": r.max_depth,
