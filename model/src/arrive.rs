@@ -121,11 +121,15 @@ impl Sys {
     }
 
     /// §3.10.7.3 SYN-SENT: ACK check, RST, SYN, in that order.
-    fn arrive_syn_sent(&mut self, cfg: &Config, x: usize, seg: Seg) {
+    fn arrive_syn_sent(&mut self, cfg: &Config, x: usize, mut seg: Seg) {
         let host = &self.hosts[x];
         let has_ack = seg.ctl.has(Ctl::ACK);
         // First: an ACK must acknowledge our SYN and nothing more.
-        if has_ack && (seg.ack <= host.iss || seg.ack > host.snd_nxt) {
+        let unacceptable = has_ack && (seg.ack <= host.iss || seg.ack > host.snd_nxt);
+        if unacceptable && cfg.is(Variant::UncheckedSynAck) && seg.ctl == Ctl::SYN | Ctl::ACK {
+            // The broken design: any SYN,ACK acknowledges our SYN.
+            seg.ack = host.snd_nxt;
+        } else if unacceptable {
             if !seg.ctl.has(Ctl::RST) {
                 self.emit(x, Ctl::RST, seg.ack, 0, false, 0);
             }

@@ -59,6 +59,8 @@ pub enum Variant {
     NoSimultaneousOpen,
     /// TIME-WAIT lasts MSL instead of 2·MSL.
     TimeWaitOneMsl,
+    /// SYN-SENT takes a SYN,ACK whatever it acknowledges.
+    UncheckedSynAck,
 }
 
 macro_rules! names {
@@ -115,6 +117,7 @@ names!(Variant {
     NoSynRetransmit => "no-syn-retransmit", "a lost SYN is never sent again (the timer still gives up)";
     NoSimultaneousOpen => "no-simultaneous-open", "a SYN in SYN-SENT is dropped as if the handshake were under way";
     TimeWaitOneMsl => "time-wait-one-msl", "TIME-WAIT lasts MSL instead of 2·MSL";
+    UncheckedSynAck => "unchecked-syn-ack", "SYN-SENT takes a SYN,ACK whatever it acknowledges";
 });
 
 impl Variant {
@@ -128,15 +131,18 @@ impl Variant {
             Variant::NoSynRetransmit => "no-premature-give-up",
             Variant::NoSimultaneousOpen => "no-premature-give-up",
             Variant::TimeWaitOneMsl => "orderly-close",
+            Variant::UncheckedSynAck => "no-phantom-connection",
         }
     }
 
     /// The preset `synfin check --variant`, `explain` and the tests check
     /// this variant in unless told otherwise: the smallest world that shows
-    /// it. A TIME-WAIT of one MSL matters only where a segment outlives a tick.
+    /// it. A TIME-WAIT of one MSL matters only where a segment outlives a
+    /// tick; an old SYN,ACK meets a new incarnation where a host opens again.
     pub fn preset(self) -> Preset {
         match self {
             Variant::TimeWaitOneMsl => Preset::OldDuplicates,
+            Variant::UncheckedSynAck => Preset::Reincarnation,
             _ => Preset::Default,
         }
     }
@@ -259,6 +265,12 @@ impl Config {
             }
             // A TIME-WAIT of one MSL is short only if a segment can outlive a tick.
             Some(Variant::TimeWaitOneMsl) => c.delays = c.delays.max(1),
+            // The reopen gate lets a cancelled connect's SYN die before the
+            // host opens again; without it the SYN,ACK answering that SYN
+            // reaches the new incarnation with no fault at all.
+            Some(Variant::UncheckedSynAck) => {
+                (c.aborts, c.bytes[0], c.delays, c.reopen_at_once) = (0, 0, 0, true);
+            }
             _ => {}
         }
         c

@@ -30,7 +30,7 @@ fn list_prints_every_name() {
 }
 
 #[test]
-fn list_json_has_eleven_properties_eleven_scenarios_seven_variants() {
+fn list_json_has_eleven_properties_eleven_scenarios_eight_variants() {
     let (code, out, _) = synfin(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -41,7 +41,7 @@ fn list_json_has_eleven_properties_eleven_scenarios_seven_variants() {
     assert_eq!(needs.len(), 1);
     assert_eq!(needs[0]["name"], "time-wait-reopen");
     assert_eq!(needs[0]["needs"], "--time-wait-reopen");
-    assert_eq!(v["variants"].as_array().unwrap().len(), 7);
+    assert_eq!(v["variants"].as_array().unwrap().len(), 8);
 }
 
 #[test]

@@ -84,12 +84,12 @@ fn every_scenario_has_a_test() {
 
 /// What `synfin explain VARIANT` prints.
 fn explain(v: Variant, format: Format) -> String {
-    let cfg = Config::new(Preset::Default, Profile::Rfc9293, Some(v));
+    let cfg = Config::new(v.preset(), Profile::Rfc9293, Some(v));
     let path = search::shortest(&cfg, &[v.breaks()])
         .remove(v.breaks())
         .expect("counterexample");
-    let how = "shortest counterexample, preset default";
-    diagram::explain(v, Profile::Rfc9293, &path, how, format)
+    let how = format!("shortest counterexample, preset {}", v.preset());
+    diagram::explain(v, Profile::Rfc9293, &path, &how, format)
 }
 
 fn variant(v: Variant) {
@@ -132,6 +132,11 @@ fn variant_no_syn_retransmit() {
 #[test]
 fn variant_no_simultaneous_open() {
     variant(Variant::NoSimultaneousOpen);
+}
+
+#[test]
+fn variant_unchecked_syn_ack() {
+    variant(Variant::UncheckedSynAck);
 }
 
 #[test]

@@ -399,6 +399,15 @@ pub fn standard_design(v: crate::Variant) -> &'static str {
              outlast the last of them, so that it is acknowledged rather than answered by a \
              RST from a CLOSED endpoint, which would reset the peer's orderly close."
         }
+        UncheckedSynAck => {
+            "In the standard design SYN-SENT first checks the ACK of a SYN,ACK: unless it \
+             acknowledges this connection's SYN (ISS < SEG.ACK =< SND.NXT), the segment answers \
+             some older SYN, and the host sends a RST and drops it (RFC 9293 §3.10.7.3, \
+             Figure 9's recovery). The peer then gives up the old attempt and answers the new \
+             SYN. Here A takes the SYN,ACK of its cancelled SYN as the answer to its new one, \
+             and is ESTABLISHED with a peer that has never seen the SYN it counts as \
+             acknowledged."
+        }
     }
 }
 

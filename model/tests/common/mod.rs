@@ -17,6 +17,7 @@ const VARIANT_STEPS: &[(Variant, usize)] = &[
     (Variant::NoSynRetransmit, 8),
     (Variant::NoSimultaneousOpen, 12),
     (Variant::TimeWaitOneMsl, 18),
+    (Variant::UncheckedSynAck, 6),
 ];
 
 /// The pinned length of `variant`'s counterexample.
