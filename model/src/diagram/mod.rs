@@ -402,8 +402,8 @@ pub fn standard_design(v: crate::Variant) -> &'static str {
         UncheckedSynAck => {
             "In the standard design SYN-SENT first checks the ACK of a SYN,ACK: unless it \
              acknowledges this connection's SYN (ISS < SEG.ACK =< SND.NXT), the segment answers \
-             some older SYN, and the host sends a RST and drops it (RFC 9293 §3.10.7.3, \
-             Figure 9's recovery). The peer then gives up the old attempt and answers the new \
+             some older SYN, and the host sends a RST and drops it (RFC 9293 §3.10.7.3; the \
+             recovery from an old duplicate SYN of its Figure 8). The peer then gives up the old attempt and answers the new \
              SYN. Here A takes the SYN,ACK of its cancelled SYN as the answer to its new one, \
              and is ESTABLISHED with a peer that has never seen the SYN it counts as \
              acknowledged."

@@ -75,7 +75,7 @@ pub struct Budgets {
     #[arg(
         long,
         help_heading = "Profile options",
-        help = "No reopen gate: a host may OPEN again as soon as its last incarnation is gone, its ISN clock taken to have run a window past the numbers that incarnation used (RFC 9293 §3.4.1's assumption), instead of waiting for the clock to get there; worlds with two OPENs grow about fiftyfold [off in every preset]"
+        help = "No reopen gate: a host may OPEN again as soon as its last incarnation is gone, its ISN clock taken to have run a window past the numbers that incarnation used (RFC 9293 §3.4.1's assumption), instead of waiting for the clock to get there; worlds with two OPENs grow thirty to several hundred times [off in every preset]"
     )]
     reopen_at_once: bool,
 }
