@@ -210,6 +210,10 @@ fn bad_input_exits_2_with_a_clear_message() {
         (&["check", "--threads", "0"], "at least 1"),
         (&["check", "--dups", "many"], "invalid digit"),
         (
+            &["check", "--reopen-at-once=yes"],
+            "unexpected value 'yes' for '--reopen-at-once'",
+        ),
+        (
             &["check", "--max-memory", "foo"],
             "expected a size such as 8G, 512M or 1.5G",
         ),
