@@ -419,7 +419,13 @@ impl Host {
             || self.end == End::TimeWaitDone
             || cfg.is(Variant::FixedIsn)
             || self.used == 0
-            || cfg.isn_rate * self.clock >= self.used + cfg.window
+            || cfg.isn_rate * self.clock >= self.clear_of_old_numbers(cfg)
+    }
+
+    /// How far the ISN clock must move past the last ISS, with the gate or
+    /// without it: a window past every number the last incarnation used.
+    fn clear_of_old_numbers(&self, cfg: &Config) -> u8 {
+        self.used + cfg.window
     }
 
     /// Without the reopen gate (`Config::reopen_at_once`): once an
@@ -435,7 +441,7 @@ impl Host {
     pub fn run_clock_ahead(&mut self, cfg: &Config) {
         if cfg.reopen_at_once && self.used > 0 && !matches!(self.end, End::None | End::TimeWaitDone)
         {
-            let moved = (cfg.isn_rate * self.clock).max(self.used + cfg.window);
+            let moved = (cfg.isn_rate * self.clock).max(self.clear_of_old_numbers(cfg));
             self.isn_last += moved;
             self.clock = 0;
             self.used = 0;
